@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// HeadScope: which attention heads of a vision-language model do what.
+import PackageDescription
+
+/// System libraries come from Debian's -dev packages (see `make setup`); each is wrapped by exactly
+/// one Swift module, so the rest of the code never sees a C API.
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial",
+                   providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                   providers: [.apt(["libarchive-dev"])]),
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                   providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                   providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                   providers: [.apt(["libjpeg62-turbo-dev"])]),
+    .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                   providers: [.apt(["libssl-dev"])]),
+]
+
+let package = Package(
+    name: "HeadScope",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "HeadScopeHDF5", targets: ["HeadScopeHDF5"]),
+        .library(name: "HeadScopeArchive", targets: ["HeadScopeArchive"]),
+        .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
+        .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
+        .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+    ],
+    dependencies: [
+        // Command-line parsing with generated --help for every stage executable.
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // YAML pipeline configs, with node marks so validation errors can name the line.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: systemLibraries + [
+        // MARK: Native-library layer: one Swift module per C library.
+        .target(name: "HeadScopeHDF5", dependencies: ["CHDF5"]),
+        .target(name: "HeadScopeArchive", dependencies: ["CArchive"]),
+        .target(name: "CJPEGDecode", dependencies: ["CJPEG"]),
+        .target(name: "HeadScopeImageIO", dependencies: ["CPNG", "CJPEG", "CJPEGDecode"]),
+        .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
+
+        // MARK: Stage infrastructure shared by every executable.
+        .target(name: "HeadScopeCore", dependencies: [
+            "CCrypto",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
+        // MARK: Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
+        .testTarget(name: "HeadScopeArchiveTests", dependencies: ["HeadScopeArchive", "TestSupport"]),
+        .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
+        .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
+        .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+    ]
+)

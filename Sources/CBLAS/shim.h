@@ -1,0 +1,4 @@
+#ifndef HEADSCOPE_CBLAS_SHIM_H
+#define HEADSCOPE_CBLAS_SHIM_H
+#include <cblas.h>
+#endif

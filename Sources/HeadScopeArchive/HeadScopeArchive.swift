@@ -1,0 +1,1 @@
+// HeadScopeArchive: see the module's files.

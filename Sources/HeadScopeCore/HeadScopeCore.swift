@@ -1,0 +1,1 @@
+// HeadScopeCore: see the module's files.

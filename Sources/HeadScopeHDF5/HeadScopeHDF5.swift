@@ -1,0 +1,1 @@
+// HeadScopeHDF5: see the module's files.

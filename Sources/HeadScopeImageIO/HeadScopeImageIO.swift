@@ -1,0 +1,1 @@
+// HeadScopeImageIO: see the module's files.
