@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-@testable import HeadScopeGGUF
+@testable import HeadScopeWeights
 
 @Suite struct GGUFTests {
     let fixture = TestSupport.repositoryRoot.appendingPathComponent("Tests/Fixtures/gguf/blocks.gguf").path
