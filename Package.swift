@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+        .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -42,6 +43,7 @@ let package = Package(
         .target(name: "CJPEGDecode", dependencies: ["CJPEG"]),
         .target(name: "HeadScopeImageIO", dependencies: ["CPNG", "CJPEG", "CJPEGDecode"]),
         .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
+        .target(name: "HeadScopeWeights"),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "HeadScopeArchiveTests", dependencies: ["HeadScopeArchive", "TestSupport"]),
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
+        .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
     ]
 )
