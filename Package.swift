@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
         .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
+        .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -51,6 +52,9 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // MARK: The method: prompts, answer parsing, judging (METHODS 1.2, 1.4).
+        .target(name: "HeadScopeQA"),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -58,6 +62,7 @@ let package = Package(
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
+        .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
     ]
 )
