@@ -41,8 +41,10 @@ let package = Package(
         // MARK: Native-library layer: one Swift module per C library.
         .target(name: "HeadScopeHDF5", dependencies: ["CHDF5"]),
         .target(name: "HeadScopeArchive", dependencies: ["CArchive"]),
-        .target(name: "CJPEGDecode", dependencies: ["CJPEG"]),
-        .target(name: "HeadScopeImageIO", dependencies: ["CPNG", "CJPEG", "CJPEGDecode"]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch: the decoders and
+        // the encoder run in this small C target, behind setjmp-based handlers.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "HeadScopeImageIO", dependencies: ["CImageCodecs"]),
         .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
         .target(name: "HeadScopeWeights"),
 
