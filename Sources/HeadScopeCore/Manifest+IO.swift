@@ -73,6 +73,11 @@ extension Manifest {
         }
     }
 
+    /// Refuses a manifest whose schema version is not exactly `version`.
+    public func requireSchema(_ version: Int, remedy: String? = nil) throws {
+        try requireSchema(version...version, remedy: remedy)
+    }
+
     /// Refuses the manifest of a stage that never finished.
     public func requireFinished(remedy: String? = nil) throws {
         guard finishedAt != nil else {
