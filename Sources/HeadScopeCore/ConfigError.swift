@@ -56,7 +56,8 @@ public struct ConfigError: HeadScopeError, Equatable {
 public enum Suggestion {
     /// The candidate closest to `word` by edit distance (insertions, deletions, substitutions and
     /// swaps of neighbours each count 1), if it is close enough to be a plausible typo: at most
-    /// one edit for short words, up to a third of the word's length, at most 3. Case and the
+    /// one edit for short words, up to a third of the word's length, at most 3, and fewer than
+    /// half its letters. Case and the
     /// difference between `-` and `_` are ignored first.
     public static func closest(to word: String, among candidates: [String]) -> String? {
         func normalized(_ s: String) -> [Character] {
@@ -67,7 +68,10 @@ public enum Suggestion {
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(target, normalized(candidate))
-            if distance <= limit && distance < (best?.1 ?? Int.max) {
+            // A single edit turns any one-letter word into any other: demand that most of the
+            // word survives.
+            let plausible = distance * 2 < max(target.count, candidate.count)
+            if distance <= limit && plausible && distance < (best?.1 ?? Int.max) {
                 best = (candidate, distance)
             }
         }

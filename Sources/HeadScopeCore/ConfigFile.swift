@@ -100,6 +100,9 @@ final class ConfigSource: Sendable {
             if let context {
                 message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))"
             }
+            if line(mark.line)?.contains("\t") == true {
+                message += "; YAML does not allow tabs for indentation, use spaces"
+            }
             return self.error(line: mark.line, column: mark.column, keyPath: "", message)
         }
         switch error {

@@ -35,14 +35,14 @@ public struct Manifest: Sendable {
     /// Where this manifest was loaded from (not encoded); used in validation messages.
     public var location: URL?
 
-    /// A new manifest for a stage starting now (timestamps are kept to the millisecond, the
+    /// A new manifest for a stage starting now (timestamps are rounded to the millisecond, the
     /// precision they are written with).
     public init(stage: String, configuration: JSONValue = .object([:]), startedAt: Date = Date(),
                 toolVersion: String = ToolVersion.string) {
         self.schemaVersion = Manifest.currentSchemaVersion
         self.stage = stage
         self.toolVersion = toolVersion
-        self.startedAt = Manifest.truncatedToMilliseconds(startedAt)
+        self.startedAt = Manifest.roundedToMilliseconds(startedAt)
         self.finishedAt = nil
         self.inputs = []
         self.configuration = configuration
@@ -54,7 +54,7 @@ public struct Manifest: Sendable {
 
     /// Marks the stage finished.
     public mutating func finish(at date: Date = Date()) {
-        finishedAt = Manifest.truncatedToMilliseconds(date)
+        finishedAt = Manifest.roundedToMilliseconds(date)
     }
 
     // MARK: Inputs and outputs
@@ -159,19 +159,30 @@ public struct Manifest: Sendable {
 
     // MARK: Timestamps
 
-    static func truncatedToMilliseconds(_ date: Date) -> Date {
-        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    /// The date on a whole millisecond (the precision it is written with), so that a manifest
+    /// equals itself after a save and load.
+    static func roundedToMilliseconds(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
     }
 
-    /// ISO 8601 UTC text with milliseconds.
+    /// ISO 8601 UTC text with milliseconds, e.g. `2023-11-14T22:13:20.123Z`.
+    ///
+    /// The milliseconds are computed here from an integer count rather than left to the
+    /// formatter, which truncates the binary fraction (`.123` stored as `.12299…` prints `.122`).
     public static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let fraction = Int(ms - seconds * 1000)
+        let whole = Date(timeIntervalSince1970: Double(seconds))
+            .formatted(Date.ISO8601FormatStyle(timeZone: .gmt))   // 2023-11-14T22:13:20Z
+        let digits = String(fraction + 1000).dropFirst()
+        return "\(whole.dropLast()).\(digits)Z"
     }
 
-    /// Parses ISO 8601 text with or without fractional seconds.
+    /// Parses ISO 8601 text with or without fractional seconds, to the millisecond.
     static func parseTimestamp(_ text: String) -> Date? {
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).parse(text) {
-            return date
+            return Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
         }
         return try? Date.ISO8601FormatStyle(timeZone: .gmt).parse(text)
     }
