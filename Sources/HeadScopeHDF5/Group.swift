@@ -26,9 +26,15 @@ public final class HDF5Group: Sendable {
     public struct Child: Sendable, Hashable {
         public var name: String
         public var kind: ChildKind
+
+        public init(name: String, kind: ChildKind) {
+            self.name = name
+            self.kind = kind
+        }
     }
 
     /// Creates a group (and any missing intermediate groups) at `path`.
+    @discardableResult
     public func createGroup(_ path: String) throws -> HDF5Group {
         let full = joinPath(self.path, path)
         let context = handle.context("create group", full)
