@@ -320,10 +320,17 @@ public final class HDF5Dataset: Sendable {
     /// Changes the current extent (within the maximum shape; chunked datasets only). Growing
     /// exposes fill values (zeros) until written.
     public func setExtent(_ shape: [Int]) throws {
-        let context = handle.context("resize dataset to \(shape)")
+        let context = handle.context("resize dataset")
         try handle.withID(context) { id in
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw context.error(.invalidArgument, "shape \(shape) has a negative extent")
+            }
+            let maxShape = try self.maxShape
+            guard shape.count == maxShape.count,
+                  zip(shape, maxShape).allSatisfy({ $1 == nil || $0 <= $1! }) else {
+                throw context.error(.outOfBounds,
+                                    "new shape \(shape) does not fit the maximum shape \(maxShape.map { $0.map(String.init) ?? "unlimited" })",
+                                    hint: "create the dataset with a larger options.maxShape")
             }
             try context.check(H5Dset_extent(id, shape.map { hsize_t($0) }))
         }

@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// A failure in the HDF5 layer: what was attempted, on which file and object, and why.
 ///
@@ -48,9 +49,10 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String {
+        // Operations without an object name the file itself ("open file '/x/y.h5'").
         var text = "HDF5: cannot \(operation)"
-        if let object { text += " '\(object)'" }
-        text += " in file '\(file)': \(message)"
+        text += object.map { " '\($0)' in file '\(file)'" } ?? " '\(file)'"
+        text += ": \(message)"
         if let hint { text += " (\(hint))" }
         return text
     }
@@ -103,7 +105,10 @@ enum ErrorStack {
             guard let entry, let data else { return 0 }
             let collector = Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue()
             let function = entry.pointee.func_name.map { String(cString: $0) } ?? ""
-            let description = entry.pointee.desc.map { String(cString: $0) } ?? ""
+            // Some descriptions span lines (file-open details); keep the message on one line.
+            let description = (entry.pointee.desc.map { String(cString: $0) } ?? "")
+                .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: " ")
             collector.entries.append((function, description))
             return 0
         }, box.toOpaque())
@@ -114,8 +119,10 @@ enum ErrorStack {
         for entry in collector.entries.dropFirst() where !entry.description.isEmpty {
             if reasons.last != entry.description { reasons.append(entry.description) }
         }
+        // Deep stacks repeat the same failure at each layer; the innermost reasons say the most.
+        let shown = reasons.count > 5 ? ["..."] + reasons.suffix(4) : reasons
         var text = "\(first.function)(): \(first.description)"
-        if !reasons.isEmpty { text += " <- " + reasons.joined(separator: " <- ") }
+        if !shown.isEmpty { text += " <- " + shown.joined(separator: " <- ") }
         return text
     }
 }

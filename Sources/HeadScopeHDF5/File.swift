@@ -15,12 +15,19 @@ import Foundation
 /// **Closing.** `close()` flushes and closes the file and reports failure (a full disk, a lost
 /// mount), which matters for the write-to-temporary-then-rename protocol of the activation store:
 /// only a file whose `close()` returned is complete. Dropping the last reference closes the file
-/// quietly as a fallback, but then errors are lost. Files are opened with HDF5's
-/// `H5F_CLOSE_STRONG` close degree: closing the file also closes every group, dataset and
-/// attribute still open in it, so `close()` really closes the file on disk instead of deferring
-/// (the default "weak" degree keeps the file open until the last object handle goes, which would
-/// make a successful `close()` mean nothing). Handles of a closed file are not reused: any later
-/// use throws `HDF5Error` of kind `.closed`. (h5py uses the same strong degree.)
+/// quietly as a fallback, but then errors are lost.
+///
+/// `close()` has "strong" semantics: it first closes every group, dataset and attribute still
+/// open through this file, then the file, so the file is really closed when it returns (HDF5's
+/// default "weak" close would keep the file open until the last object handle goes, making a
+/// successful `close()` mean nothing). Later use of those handles throws `HDF5Error` of kind
+/// `.closed`. This is done by hand rather than with the `H5F_CLOSE_STRONG` close degree, on
+/// purpose: HDF5 opens the source files of a virtual dataset with the weak degree, and refuses to
+/// open a file that is already open with a different degree. With `H5F_CLOSE_STRONG`, reading a
+/// virtual dataset while one of its sources is open in this process fails inside HDF5, and the
+/// unreadable source silently reads as fill values. Files therefore keep HDF5's default degree.
+/// One consequence: a file also held open by HDF5 itself (as the source of an open virtual
+/// dataset) stays open underneath until that dataset closes; its data were flushed by `close()`.
 ///
 /// **Threads.** The Debian HDF5 build is threadsafe with one global lock, so library calls from
 /// several threads are serialised inside HDF5. On top of that each file has a recursive lock
@@ -87,14 +94,10 @@ public final class HDF5File: Sendable {
         return try HDF5File(core: FileCore(path: path, id: id, isWritable: mode == .readWrite))
     }
 
+    /// File access properties: HDF5's defaults (sec2 driver, weak close degree; see the type's
+    /// documentation for why the close degree stays weak).
     private static func makeAccessProperties(_ context: ErrorContext) throws -> hid_t {
-        let fapl = try context.check(H5Pcreate(hs_H5P_FILE_ACCESS()))
-        if H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 {
-            let error = context.library()
-            H5Pclose(fapl)
-            throw error
-        }
-        return fapl
+        try context.check(H5Pcreate(hs_H5P_FILE_ACCESS()))
     }
 
     /// The file's attributes (those of the root group).
@@ -149,13 +152,28 @@ final class FileCore: @unchecked Sendable {
         }
     }
 
+    /// Flushes, closes every object still open through this file id, then closes the file, so
+    /// the file is really closed when this returns (see `HDF5File` on why not H5F_CLOSE_STRONG).
     func close() throws {
         let context = ErrorContext(operation: "close file", file: path)
         try locked {
             guard !closed else { throw context.error(.closed, "the file was already closed") }
             HDF5Library.prepareThread()
             closed = true // HDF5 releases the id even when the final flush fails
-            try context.check(H5Fclose(id))
+            var failure: HDF5Error?
+            if isWritable && H5Fflush(id, H5F_SCOPE_LOCAL) < 0 { failure = context.library() }
+            let kinds = hs_H5F_OBJ_LOCAL_OPEN_OBJECTS()
+            let openCount = H5Fget_obj_count(id, kinds)
+            if openCount > 0 {
+                var ids = [hid_t](repeating: -1, count: openCount)
+                let found = H5Fget_obj_ids(id, kinds, openCount, &ids)
+                for objectID in ids.prefix(max(found, 0)) {
+                    let status = H5Iget_type(objectID) == H5I_ATTR ? H5Aclose(objectID) : H5Oclose(objectID)
+                    if status < 0 && failure == nil { failure = context.library() }
+                }
+            }
+            if H5Fclose(id) < 0 && failure == nil { failure = context.library() }
+            if let failure { throw failure }
         }
     }
 
@@ -206,7 +224,7 @@ final class ObjectHandle: @unchecked Sendable {
     }
 
     deinit {
-        // After a strong file close HDF5 has closed this id already.
+        // `FileCore.close()` has closed this id already.
         file.locked {
             if !closed && !file.isClosed {
                 HDF5Library.prepareThread()

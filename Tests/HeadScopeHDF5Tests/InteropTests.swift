@@ -166,7 +166,9 @@ print(json.dumps(out))
         #expect(zAttrs["half"]?["dtype"] as? String == "<f2")
         #expect(numbers(zAttrs["half"]?["value"]) == [Double(Float16(0.1))])
 
-        // The moved set also reads back through this layer, from this process's own directory.
+        // The moved set also reads back through this layer, from this process's own directory, with
+        // one source file already open here (HDF5 shares the open file; close degrees must agree).
+        let openShard = try HDF5File.open(moved.appendingPathComponent("shards/shard0.h5").path)
         let back = try HDF5File.open(moved.appendingPathComponent("main.h5").path)
         let vds = try back.root.openDataset("vds")
         #expect(try vds.isVirtual)
@@ -175,6 +177,8 @@ print(json.dumps(out))
         #expect(try vds.read(as: Float.self, Hyperslab(start: [2, 1], count: [2, 2])) ==
                 [Self.shard0[10], Self.shard0[11], Self.shard1[1], Self.shard1[2]])
         try back.close()
+        #expect(try openShard.root.openDataset("z").read(as: Float.self) == Self.shard0)
+        try openShard.close()
     }
 
     @Test func h5dumpReadsWhatSwiftWrote() throws {

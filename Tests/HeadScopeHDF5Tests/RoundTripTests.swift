@@ -164,9 +164,17 @@ import TestSupport
         let path = try TestSupport.scratchDirectory("hdf5").appendingPathComponent("close.h5").path
         let file = try HDF5File.create(path)
         let d = try file.root.createDataset("d", values: [Int64(42)], shape: [1])
+        let attribute = d.attributes // an attribute-bearing handle, still referenced below
         try file.flush()
-        try file.close() // d is still referenced: the strong close degree closes it too
+        #if os(Linux)
+        #expect(openDescriptors(for: path) == 1)
+        #endif
+        try file.close() // d is still referenced: close() closes it too
         #expect(file.isClosed)
+        #if os(Linux)
+        #expect(openDescriptors(for: path) == 0) // really closed, not deferred
+        #endif
+        expectHDF5Error(.closed, containing: ["closed"]) { _ = try attribute.names() }
         expectHDF5Error(.closed, containing: ["closed", "/d"]) { _ = try d.read(as: Int64.self) }
         expectHDF5Error(.closed, containing: ["close file"]) { try file.close() }
         // Really closed on disk: the file opens again, read-write, with the data in it.
@@ -201,3 +209,14 @@ import TestSupport
         try file.close()
     }
 }
+
+#if os(Linux)
+/// How many of this process's file descriptors point at `path`.
+func openDescriptors(for path: String) -> Int {
+    let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return entries.filter { entry in
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)")) == target
+    }.count
+}
+#endif
