@@ -132,3 +132,22 @@ extension HDF5Dataset {
         }
     }
 }
+
+extension HDF5Dataset {
+    /// The source files of a virtual dataset that do not exist where HDF5 will first look: next
+    /// to the file holding the virtual dataset for relative names (absolute names as they are).
+    ///
+    /// HDF5 reads an unreachable source as fill values without any error, so check this before
+    /// trusting a virtual dataset (the activation index does, to tell a complete run from one with
+    /// missing shards). `HDF5_VDS_PREFIX` and current-directory fallbacks are not consulted.
+    public func missingVirtualSources() throws -> [String] {
+        let directory = URL(fileURLWithPath: filePath).deletingLastPathComponent()
+        var missing: [String] = []
+        for name in Set(try virtualSources.map(\.file)).sorted() where name != "." {
+            let url = name.hasPrefix("/") ? URL(fileURLWithPath: name) : directory.appendingPathComponent(name)
+            if !FileManager.default.fileExists(atPath: url.path) { missing.append(name) }
+        }
+        return missing
+    }
+}
+

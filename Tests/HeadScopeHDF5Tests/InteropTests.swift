@@ -172,6 +172,7 @@ print(json.dumps(out))
         let back = try HDF5File.open(moved.appendingPathComponent("main.h5").path)
         let vds = try back.root.openDataset("vds")
         #expect(try vds.isVirtual)
+        #expect(try vds.missingVirtualSources().isEmpty)
         #expect(try vds.virtualSources.map(\.file) == ["shards/shard0.h5", "shards/shard1.h5"])
         #expect(try vds.read(as: Float.self) == Self.expectedVirtual)
         #expect(try vds.read(as: Float.self, Hyperslab(start: [2, 1], count: [2, 2])) ==
@@ -179,6 +180,14 @@ print(json.dumps(out))
         try back.close()
         #expect(try openShard.root.openDataset("z").read(as: Float.self) == Self.shard0)
         try openShard.close()
+
+        // A missing shard reads as fill values (HDF5's rule), so it must be detectable.
+        try FileManager.default.removeItem(at: moved.appendingPathComponent("shards/shard1.h5"))
+        let partial = try HDF5File.open(moved.appendingPathComponent("main.h5").path)
+        let partialVDS = try partial.root.openDataset("vds")
+        #expect(try partialVDS.missingVirtualSources() == ["shards/shard1.h5"])
+        #expect(try partialVDS.read(as: Float.self) == Array(Self.expectedVirtual.prefix(9)) + Array(repeating: 0, count: 6))
+        try partial.close()
     }
 
     @Test func h5dumpReadsWhatSwiftWrote() throws {
