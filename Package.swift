@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+        .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -49,6 +50,10 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // MARK: Engine
+        // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
+        .target(name: "HeadScopePreprocess"),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -56,5 +61,6 @@ let package = Package(
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+        .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
     ]
 )
