@@ -19,8 +19,16 @@ enum Fixtures {
         return (tensor.shape, tensor.values)
     }
 
+    private static let loadedMetadata = Result {
+        let url = TestSupport.repositoryRoot.appendingPathComponent("Tests/Fixtures/preprocess/metadata.json")
+        guard let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: String] else {
+            throw TestFailure("\(url.path) is not a JSON object of strings")
+        }
+        return object
+    }
+
     static func metadata(_ key: String) throws -> String {
-        guard let value = try golden.metadata[key] else { throw TestFailure("fixture metadata \(key) is missing") }
+        guard let value = try loadedMetadata.get()[key] else { throw TestFailure("fixture metadata \(key) is missing") }
         return value
     }
 

@@ -43,6 +43,17 @@ import Testing
         #expect(difference == nil, "\(key): \(difference ?? "")")
     }
 
+    @Test func horizontalFirstOrderMatchesPillow12() throws {
+        let image = try SyntheticImages.image("portrait").convertedToRGB()
+        let expected = try Fixtures.bytes("resize_pillow12/portrait_bicubic_224x224")
+        let legacy = try image.resized(width: 224, height: 224, filter: .bicubic, passOrder: .horizontalFirst)
+        let difference = Fixtures.firstDifference(legacy.bytes, expected.bytes)
+        #expect(difference == nil, "\(difference ?? "")")
+        // This size is one where Pillow 13 goes vertical first, so the two orders must disagree.
+        let current = try image.resized(width: 224, height: 224, filter: .bicubic)
+        #expect(current.bytes != legacy.bytes)
+    }
+
     @Test func resizeToTheSameSizeIsTheIdentity() throws {
         let image = try SyntheticImages.image("small")
         #expect(try image.resized(width: 50, height: 70) == image)

@@ -11,11 +11,18 @@ enum SyntheticImages {
         "square": (224, 224, .rgb, 4),
     ]
 
+    /// Every image, generated once per test run.
+    private static let all = Result {
+        try specs.mapValues { spec in
+            try PixelImage(width: spec.width, height: spec.height, layout: spec.layout,
+                           bytes: bytes(width: spec.width, height: spec.height,
+                                        channels: spec.layout.channels, seed: spec.seed))
+        }
+    }
+
     static func image(_ name: String) throws -> PixelImage {
-        guard let spec = specs[name] else { throw TestFailure("no synthetic image named \(name)") }
-        return try PixelImage(width: spec.width, height: spec.height, layout: spec.layout,
-                              bytes: bytes(width: spec.width, height: spec.height,
-                                           channels: spec.layout.channels, seed: spec.seed))
+        guard let image = try all.get()[name] else { throw TestFailure("no synthetic image named \(name)") }
+        return image
     }
 
     static func xorshift32(_ state: UInt32) -> UInt32 {
