@@ -155,7 +155,7 @@ public struct ImageProcessor: Sendable, Hashable {
         self.normalization = (config.doNormalize ?? true) ? Statistics(mean: mean, std: std) : nil
         // LLaVA's pad colour comes from the mean even when normalising is off.
         self.padColor = kind == .llava && (config.doPad ?? false)
-            ? mean.map { UInt8(clamping: Int(($0 * 255).rounded(.towardZero))) } : nil
+            ? mean.map { UInt8(min(max(($0 * 255).rounded(.towardZero), 0), 255)) } : nil
 
         if kind != .llava, config.doPad == true, config.padSize != nil {
             throw bad("pad_size", "padding to a fixed size is not supported (\(kind.className))")

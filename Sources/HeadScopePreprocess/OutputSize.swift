@@ -12,9 +12,13 @@ public enum TargetSize: Sendable, Hashable {
     /// Interprets a JSON size value as transformers' `get_size_dict` does. An integer means a square
     /// when `defaultToSquare` is true and the shortest edge otherwise; a list is `[height, width]`.
     static func resolve(_ value: SizeValue, defaultToSquare: Bool, key: String, file: String?) throws -> TargetSize {
+        // Far above any model's input, and small enough that size arithmetic cannot overflow.
+        let maximum = 1 << 16
         func bad(_ reason: String) -> PreprocessError { .invalidConfig(file: file, key: key, reason: reason) }
         func positive(_ values: Int...) throws {
-            guard values.allSatisfy({ $0 > 0 }) else { throw bad("sizes must be positive, got \(values)") }
+            guard values.allSatisfy({ $0 > 0 && $0 <= maximum }) else {
+                throw bad("sizes must be between 1 and \(maximum), got \(values)")
+            }
         }
         switch value {
         case .integer(let n):

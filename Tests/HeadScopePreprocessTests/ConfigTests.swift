@@ -89,7 +89,7 @@ import Testing
         #expect(key == "image_processor_type")
     }
 
-    @Test func badValuesNameTheirKey() {
+    @Test func badValuesNameTheirKey() throws {
         func key(_ json: String) -> String? {
             if case .invalidConfig(_, let key, _)? = error(json) { return key }
             return nil
@@ -98,6 +98,7 @@ import Testing
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "size": "big"}"#) == "size")
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "size": [1, 2, 3]}"#) == "size")
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 0}}"#) == "size")
+        #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "size": {"shortest_edge": 100000000000}}"#) == "size")
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "crop_size": {"shortest_edge": 10}}"#) == "crop_size")
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "image_mean": [0.5, 0.5]}"#) == "image_mean")
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "image_std": [1, 0, 1]}"#) == "image_std")
@@ -106,6 +107,8 @@ import Testing
         #expect(key(#"{"image_processor_type": "CLIPImageProcessor", "do_resize": "yes"}"#) == "do_resize")
         #expect(key(#"{"image_processor_type": "SiglipImageProcessor", "do_center_crop": true}"#) == "crop_size")
         #expect(key(#"{"image_processor_type": 7}"#) == "image_processor_type")
+        // Absurd but finite statistics do not crash the pad colour computation.
+        #expect(try processor(#"{"image_processor_type": "LlavaImageProcessor", "do_pad": true, "image_mean": 1e30}"#).padColor == [255, 255, 255])
     }
 
     @Test func malformedJSONIsReportedWithTheFile() {
