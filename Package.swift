@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
         .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
+        .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -56,6 +57,9 @@ let package = Package(
 
         // MARK: The method: prompts, answer parsing, judging (METHODS 1.2, 1.4).
         .target(name: "HeadScopeQA"),
+        // MARK: Engine
+        // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
+        .target(name: "HeadScopePreprocess"),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -66,5 +70,6 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+        .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
     ]
 )
