@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
         .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
+        .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
     ],
     dependencies: [
@@ -57,6 +58,8 @@ let package = Package(
 
         // MARK: The method: prompts, answer parsing, judging (METHODS 1.2, 1.4).
         .target(name: "HeadScopeQA"),
+        // MARK: The activation store (HDF5 shards + virtual index), shared by extract and probe.
+        .target(name: "HeadScopeActivations", dependencies: ["HeadScopeHDF5", "HeadScopeCore"]),
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
@@ -69,6 +72,7 @@ let package = Package(
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
+        .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
     ]
