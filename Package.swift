@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
         .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
+        .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
     ],
     dependencies: [
@@ -60,6 +61,8 @@ let package = Package(
         .target(name: "HeadScopeQA"),
         // MARK: The activation store (HDF5 shards + virtual index), shared by extract and probe.
         .target(name: "HeadScopeActivations", dependencies: ["HeadScopeHDF5", "HeadScopeCore"]),
+        // MARK: Stage 2: subquestions through the model into the activation store.
+        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore"]),
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
+        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
     ]

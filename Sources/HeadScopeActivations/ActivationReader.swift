@@ -56,3 +56,12 @@ public final class ActivationReader: Sendable {
 
     public func close() throws { try file.close() }
 }
+
+/// Reading a single shard's attributes without going through the index.
+public enum ShardReader {
+    public static func attributes(of url: URL) throws -> StoreAttributes {
+        let file = try HDF5File.open(url.path)
+        defer { try? file.close() }
+        return try ShardFile.attributes(of: file).0
+    }
+}
