@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+        .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -49,6 +50,9 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // MARK: Text: Hugging Face tokenizer.json pipelines and chat templates (Foundation only).
+        .target(name: "HeadScopeTokenizer"),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -56,5 +60,6 @@ let package = Package(
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+        .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
     ]
 )

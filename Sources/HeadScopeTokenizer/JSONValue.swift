@@ -1,0 +1,54 @@
+import Foundation
+
+/// A parsed JSON value, used for the heterogeneous parts of `tokenizer.json` and
+/// `tokenizer_config.json` (component objects whose keys depend on their `type`).
+public enum JSONValue: Sendable, Equatable, Decodable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Swift.Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    /// Parses JSON bytes; `file` names the source in the error.
+    static func parse(_ data: Data, file: String) throws -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw TokenizerError(file: file, message: "is not valid JSON (\(error))",
+                                 hint: "re-export the file with transformers' save_pretrained")
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self, let value = object[key], value != .null { return value }
+        return nil
+    }
+
+    var string: String? { if case .string(let value) = self { return value }; return nil }
+    var bool: Bool? { if case .bool(let value) = self { return value }; return nil }
+    var array: [JSONValue]? { if case .array(let value) = self { return value }; return nil }
+    var object: [String: JSONValue]? { if case .object(let value) = self { return value }; return nil }
+    var int: Int? {
+        if case .number(let value) = self, value == value.rounded(), abs(value) < 9e15 { return Int(value) }
+        return nil
+    }
+    var double: Double? { if case .number(let value) = self { return value }; return nil }
+}

@@ -1,0 +1,239 @@
+import Foundation
+
+/// A Hugging Face tokenizer read from `tokenizer.json` (+ `tokenizer_config.json` and the chat
+/// template files), producing the same ids as transformers 5.x's `AutoTokenizer`.
+///
+/// Encoding runs the `tokenizers` pipeline: added tokens are matched first, the remaining text
+/// is normalized, pre-tokenized and run through BPE, then special tokens are inserted.
+public final class Tokenizer: @unchecked Sendable {
+    /// Which pipeline definition to follow.
+    public enum Pipeline: Sendable {
+        /// What transformers' `AutoTokenizer` does: tokenizer classes with their own pipeline
+        /// (`LlamaTokenizer`, `GPT2Tokenizer`, `Qwen2Tokenizer`) rebuild it around the file's vocab
+        /// and merges, and `add_bos_token` / `add_eos_token` replace the post-processor.
+        case transformers
+        /// Exactly the components in `tokenizer.json`, as `tokenizers.Tokenizer.from_file`.
+        case tokenizerJSON
+    }
+
+    /// The tokenizer class named in `tokenizer_config.json`, if any.
+    public let tokenizerClass: String?
+    public let bosToken: String?
+    public let eosToken: String?
+    public let unkToken: String?
+    public let padToken: String?
+    /// The chat template text (from chat_template.jinja, chat_template.json or tokenizer_config.json).
+    public let chatTemplate: String?
+
+    let model: BPEModel
+    let normalizer: Normalizer?
+    let preTokenizer: PreTokenizer?
+    let postProcessor: PostProcessor?
+    let decoder: TokenDecoder?
+    let added: AddedVocabulary
+    private let specialContents: Set<String>
+
+    /// Loads `tokenizer.json`, `tokenizer_config.json` and the chat template from a checkpoint folder.
+    public convenience init(directory: URL, pipeline: Pipeline = .transformers) throws {
+        let jsonURL = directory.appendingPathComponent("tokenizer.json")
+        guard let tokenizerJSON = try? Data(contentsOf: jsonURL) else {
+            throw TokenizerError(file: jsonURL.path, message: "cannot be read",
+                                 hint: "the checkpoint folder needs a tokenizer.json (save it with transformers' save_pretrained)")
+        }
+        let configURL = directory.appendingPathComponent(TokenizerConfig.fileName)
+        let config = FileManager.default.fileExists(atPath: configURL.path) ? try Data(contentsOf: configURL) : nil
+        var template: String? = nil
+        let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
+        let templateJSONURL = directory.appendingPathComponent("chat_template.json")
+        if let text = try? String(contentsOf: jinjaURL, encoding: .utf8) {
+            template = text
+        } else if let data = try? Data(contentsOf: templateJSONURL) {
+            let json = try JSONValue.parse(data, file: templateJSONURL.path)
+            guard let value = json["chat_template"] else {
+                throw TokenizerError(file: templateJSONURL.path, key: "chat_template", message: "key is missing")
+            }
+            template = try TokenizerConfig.chatTemplateText(value, file: templateJSONURL.path)
+        }
+        try self.init(tokenizerJSON: tokenizerJSON, tokenizerConfig: config, chatTemplate: template, pipeline: pipeline)
+    }
+
+    /// Builds a tokenizer from file contents. `chatTemplate` overrides the config's template.
+    public init(tokenizerJSON: Data, tokenizerConfig: Data? = nil, chatTemplate: String? = nil,
+                pipeline: Pipeline = .transformers) throws {
+        let file = "tokenizer.json"
+        let json = try JSONValue.parse(tokenizerJSON, file: file)
+        var config = TokenizerConfig()
+        if let tokenizerConfig {
+            config = try TokenizerConfig(json: try JSONValue.parse(tokenizerConfig, file: TokenizerConfig.fileName))
+        }
+        guard let modelJSON = json["model"] else {
+            throw TokenizerError(file: file, key: "model", message: "the model section is missing")
+        }
+        var (vocab, merges, options) = try BPEModel.parse(modelJSON, file: file)
+        var normalizer = try Normalizer.parse(json["normalizer"], file: file)
+        var preTokenizer = try PreTokenizer.parse(json["pre_tokenizer"], file: file)
+        var postProcessor = try PostProcessor.parse(json["post_processor"], file: file)
+        var decoder = try TokenDecoder.parse(json["decoder"], file: file)
+
+        var addedTokens: [AddedToken] = []
+        for (index, item) in (json["added_tokens"]?.array ?? []).enumerated() {
+            addedTokens.append(try AddedToken.parse(item, id: nil, file: file, key: "added_tokens[\(index)]"))
+        }
+
+        if pipeline == .transformers {
+            // MARK: transformers' tokenizer classes that rebuild the backend pipeline.
+            switch config.tokenizerClass {
+            case "GPT2Tokenizer", "GPT2TokenizerFast":
+                options = BPEModel.Options(continuingSubwordPrefix: "", endOfWordSuffix: "")
+                normalizer = nil
+                preTokenizer = .byteLevel(addPrefixSpace: config.addPrefixSpace ?? false, useRegex: true)
+                decoder = .byteLevel
+            case "Qwen2Tokenizer", "Qwen2TokenizerFast":
+                options = BPEModel.Options(continuingSubwordPrefix: "", endOfWordSuffix: "")
+                normalizer = .nfc
+                preTokenizer = .sequence([
+                    .split(.regex(.qwen2), .isolated, invert: false),
+                    .byteLevel(addPrefixSpace: config.addPrefixSpace ?? false, useRegex: false),
+                ])
+                decoder = .byteLevel
+            case "LlamaTokenizer", "LlamaTokenizerFast":
+                let addPrefixSpace = config.addPrefixSpace ?? true
+                let scheme: PrependScheme = addPrefixSpace ? ((config.legacy ?? false) ? .always : .first) : .never
+                options = BPEModel.Options(fuseUnk: true, byteFallback: true)
+                normalizer = nil
+                preTokenizer = .metaspace(replacement: "▁", scheme: scheme, split: false)
+                var steps: [TokenDecoder] = [.replace(.literal(["▁"]), [" "]), .byteFallback, .fuse]
+                if addPrefixSpace { steps.append(.strip(content: " ", start: 1, stop: 0)) }
+                decoder = .sequence(steps)
+            default:
+                break
+            }
+            // Added tokens: the file's, then the config's, then named special tokens not yet present.
+            for token in config.addedTokensDecoder {
+                if let index = addedTokens.firstIndex(where: { $0.content == token.content }) {
+                    addedTokens[index] = token
+                } else {
+                    addedTokens.append(token)
+                }
+            }
+            let named = [config.bosToken, config.eosToken, config.unkToken, config.padToken].compactMap { $0 }
+                + config.extraSpecialTokens
+            for content in named where !addedTokens.contains(where: { $0.content == content }) {
+                let nextID = max(vocab.values.max() ?? -1, addedTokens.map(\.id).max() ?? -1) + 1
+                addedTokens.append(AddedToken(id: vocab[content] ?? nextID, content: content, special: true, normalized: false))
+            }
+        }
+
+        let model = try BPEModel(vocab: vocab, merges: merges, options: options, file: file)
+        let added = AddedVocabulary(tokens: addedTokens, normalizer: normalizer)
+
+        if pipeline == .transformers && (config.addBosToken != nil || config.addEosToken != nil || postProcessor == nil) {
+            func id(_ content: String?) -> Int? {
+                content.flatMap { added.byContent[$0]?.id ?? model.vocab[$0] }
+            }
+            var items: [PostProcessor.TemplateItem] = []
+            if config.addBosToken == true, let bos = id(config.bosToken) { items.append(.special([bos])) }
+            items.append(.sequence)
+            if config.addEosToken == true, let eos = id(config.eosToken) { items.append(.special([eos])) }
+            postProcessor = .template(items)
+        }
+
+        self.model = model
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.postProcessor = postProcessor
+        self.decoder = decoder
+        self.added = added
+        specialContents = Set(addedTokens.filter(\.special).map(\.content))
+        tokenizerClass = config.tokenizerClass
+        bosToken = config.bosToken
+        eosToken = config.eosToken
+        unkToken = config.unkToken ?? options.unkToken
+        padToken = config.padToken
+        self.chatTemplate = chatTemplate ?? config.chatTemplate
+    }
+
+    // MARK: Encoding
+
+    /// Token ids of `text`; `addSpecialTokens` applies the post-processor (BOS/EOS).
+    public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
+        var ids: [Int] = []
+        for segment in added.splitRaw(Array(text.unicodeScalars)) {
+            switch segment {
+            case .token(let id):
+                ids.append(id)
+            case .text(var piece):
+                if let normalizer { piece.scalars = normalizer.normalize(piece.scalars) }
+                for inner in added.splitNormalized(piece) {
+                    switch inner {
+                    case .token(let id):
+                        ids.append(id)
+                    case .text(let part):
+                        guard !part.scalars.isEmpty else { continue }
+                        let words = preTokenizer?.apply([part]) ?? [part]
+                        for word in words { ids.append(contentsOf: model.tokenize(word.scalars)) }
+                    }
+                }
+            }
+        }
+        if addSpecialTokens, let postProcessor { ids = postProcessor.process(ids) }
+        return ids
+    }
+
+    /// Token strings of `text` (without special tokens added), for inspection.
+    public func tokenize(_ text: String) -> [String] {
+        encode(text, addSpecialTokens: false).map { idToToken($0) ?? "" }
+    }
+
+    // MARK: Decoding
+
+    /// Text of `ids`; unknown ids are skipped, as in `tokenizers`.
+    public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        var tokens: [[Unicode.Scalar]] = []
+        tokens.reserveCapacity(ids.count)
+        for id in ids {
+            guard let token = idToToken(id) else { continue }
+            if skipSpecialTokens && specialContents.contains(token) { continue }
+            tokens.append(Array(token.unicodeScalars))
+        }
+        var view = String.UnicodeScalarView()
+        if let decoder {
+            for part in decoder.decodeChain(tokens) { view.append(contentsOf: part) }
+        } else {
+            for (index, part) in tokens.enumerated() {
+                if index > 0 { view.append(" ") }
+                view.append(contentsOf: part)
+            }
+        }
+        return String(view)
+    }
+
+    // MARK: Vocabulary
+
+    /// The id of a token string (added tokens first, then the model vocabulary).
+    public func tokenToID(_ token: String) -> Int? {
+        added.byContent[token]?.id ?? model.vocab[token]
+    }
+
+    /// The token string of an id.
+    public func idToToken(_ id: Int) -> String? {
+        added.byID[id]?.content ?? model.token(for: id)
+    }
+
+    /// Number of ids, counting added tokens (transformers' `len(tokenizer)`).
+    public var count: Int {
+        Set(model.vocab.values).union(added.tokens.map(\.id)).count
+    }
+
+    /// The added tokens (special and not), in id order.
+    public var addedTokens: [AddedToken] { added.tokens.sorted { $0.id < $1.id } }
+
+    /// Whether `id` is a special token (skipped by `decode(_:skipSpecialTokens: true)`).
+    public func isSpecial(_ id: Int) -> Bool {
+        idToToken(id).map(specialContents.contains) ?? false
+    }
+
+    public var bosTokenID: Int? { bosToken.flatMap(tokenToID) }
+    public var eosTokenID: Int? { eosToken.flatMap(tokenToID) }
+    public var padTokenID: Int? { padToken.flatMap(tokenToID) }
+}
