@@ -57,7 +57,7 @@ struct ChatGolden: Decodable {
 
 enum Fixtures {
     static let root = TestSupport.repositoryRoot.appendingPathComponent("Tests/Fixtures/tokenizer")
-    static let tokenizerNames = ["gpt2", "gpt2-prefix", "llama3", "qwen2", "llama2", "llama2-metaspace", "smollm2"]
+    static let tokenizerNames = ["gpt2", "gpt2-prefix", "llama3", "qwen2", "llama2", "llama2-metaspace", "llama2-unk", "smollm2"]
 
     static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
 
