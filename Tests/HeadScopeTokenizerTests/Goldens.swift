@@ -27,9 +27,31 @@ struct TokenizerGolden: Decodable {
         var bos_token_id: Int?
         var eos_token_id: Int?
     }
+    struct LongText: Decodable {
+        var `repeat`: Int
+        var count: Int
+        var checksum: Int
+    }
     var info: Info
     var cases: [Case]
     var decodes: [DecodeCase]
+    var long_text: LongText
+
+    /// The ~100 KB text the checksum was computed on: the case texts joined by newlines, repeated.
+    var longText: String {
+        let joined = cases.map(\.text).joined(separator: "\n")
+        return Array(repeating: joined, count: long_text.`repeat`).joined(separator: "\n")
+    }
+
+    /// Sum of (position + 1) * id modulo 2^61 - 1, as the fixture script computes it.
+    static func checksum(_ ids: [Int]) -> Int {
+        let modulus = (1 << 61) - 1
+        var total = 0
+        for (index, id) in ids.enumerated() {
+            total = (total + Int((Int64(index + 1).multipliedFullWidth(by: Int64(id)).low) % UInt64(modulus))) % modulus
+        }
+        return total
+    }
 }
 
 struct ChatGolden: Decodable {
