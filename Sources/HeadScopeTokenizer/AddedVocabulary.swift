@@ -37,6 +37,9 @@ struct AddedVocabulary {
     let tokens: [AddedToken]
     let byContent: [String: AddedToken]
     let byID: [Int: AddedToken]
+    /// The text each added id decodes to: normalized tokens decode to their normalized form, as
+    /// `tokenizers` stores them that way in its id-to-token map.
+    let textByID: [Int: String]
     private let raw: Matcher
     private let normalizedMatcher: Matcher
 
@@ -72,6 +75,17 @@ struct AddedVocabulary {
         }
         self.byContent = byContent
         self.byID = byID
+        var textByID: [Int: String] = [:]
+        for token in tokens {
+            if token.normalized, let normalizer {
+                var view = String.UnicodeScalarView()
+                view.append(contentsOf: normalizer.normalize(Array(token.content.unicodeScalars)))
+                textByID[token.id] = String(view)
+            } else {
+                textByID[token.id] = token.content
+            }
+        }
+        self.textByID = textByID
         raw = Matcher(tokens.filter { !$0.normalized }.map { (Array($0.content.unicodeScalars), $0) })
         normalizedMatcher = Matcher(tokens.filter { $0.normalized }.map { token in
             let scalars = Array(token.content.unicodeScalars)

@@ -217,7 +217,7 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// The token string of an id.
     public func idToToken(_ id: Int) -> String? {
-        added.byID[id]?.content ?? model.token(for: id)
+        added.textByID[id] ?? model.token(for: id)
     }
 
     /// Number of ids, counting added tokens (transformers' `len(tokenizer)`).

@@ -57,9 +57,9 @@ import Testing
         #expect(tokenizer.eosToken == info.eos_token)
         #expect(tokenizer.bosTokenID == info.bos_token_id)
         #expect(tokenizer.eosTokenID == info.eos_token_id)
-        for id in [0, 5, 100, info.vocab_size_with_added - 1] {
-            let token = try #require(tokenizer.idToToken(id))
-            #expect(tokenizer.tokenToID(token) == id)
+        for probe in info.probes {
+            #expect(tokenizer.idToToken(probe.id) == probe.token, "\(name) id \(probe.id)")
+            #expect(tokenizer.tokenToID(probe.token) == probe.back, "\(name) token \(probe.token)")
         }
     }
 }

@@ -26,6 +26,12 @@ struct TokenizerGolden: Decodable {
         var eos_token: String?
         var bos_token_id: Int?
         var eos_token_id: Int?
+        var probes: [Probe]
+    }
+    struct Probe: Decodable {
+        var id: Int
+        var token: String
+        var back: Int?
     }
     struct LongText: Decodable {
         var `repeat`: Int
@@ -79,7 +85,7 @@ struct ChatGolden: Decodable {
 
 enum Fixtures {
     static let root = TestSupport.repositoryRoot.appendingPathComponent("Tests/Fixtures/tokenizer")
-    static let tokenizerNames = ["gpt2", "gpt2-prefix", "llama3", "qwen2", "llama2", "llama2-metaspace", "llama2-unk", "smollm2"]
+    static let tokenizerNames = ["gpt2", "gpt2-prefix", "llama3", "qwen2", "llama2", "llama2-metaspace", "llama2-unk", "misc-split", "misc-metaspace", "misc-whitespace", "smollm2"]
 
     static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
 
