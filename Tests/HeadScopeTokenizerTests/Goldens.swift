@@ -9,11 +9,11 @@ struct TokenizerGolden: Decodable {
         var ids: [Int]
         var ids_plain: [Int]
         var tokens: [String]
-        var raw_ids: [Int]
-        var raw_ids_plain: [Int]
+        var raw_ids: [Int]?
+        var raw_ids_plain: [Int]?
         var decode: String
         var decode_skip: String
-        var raw_decode: String
+        var raw_decode: String?
     }
     struct DecodeCase: Decodable {
         var ids: [Int]
@@ -43,9 +43,10 @@ struct TokenizerGolden: Decodable {
     var decodes: [DecodeCase]
     var long_text: LongText
 
-    /// The ~100 KB text the checksum was computed on: the case texts joined by newlines, repeated.
+    /// The ~100 KB text the checksum was computed on: the corpus and the case texts joined by
+    /// newlines, repeated.
     var longText: String {
-        let joined = cases.map(\.text).joined(separator: "\n")
+        let joined = Fixtures.corpus + cases.map(\.text).joined(separator: "\n")
         return Array(repeating: joined, count: long_text.`repeat`).joined(separator: "\n")
     }
 
@@ -88,6 +89,8 @@ enum Fixtures {
     static let tokenizerNames = ["gpt2", "gpt2-prefix", "llama3", "qwen2", "llama2", "llama2-metaspace", "llama2-unk", "misc-split", "misc-metaspace", "misc-whitespace", "smollm2"]
 
     static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
+
+    static let corpus: String = (try? String(contentsOf: root.appendingPathComponent("corpus.txt"), encoding: .utf8)) ?? ""
 
     static func golden(_ name: String) throws -> TokenizerGolden {
         let data = try Data(contentsOf: folder(name).appendingPathComponent("golden.json"))
