@@ -87,6 +87,10 @@ final class BPEModel: @unchecked Sendable {
     init(vocab: [String: Int], merges: [(String, String)], options: Options, file: String) throws {
         self.vocab = vocab
         let maxID = vocab.values.max() ?? -1
+        guard maxID < max(4 * vocab.count, 1 << 20) else {
+            throw TokenizerError(file: file, key: "model.vocab", message: "id \(maxID) is far beyond the \(vocab.count) vocab entries",
+                                 hint: "ids must be dense, 0 ..< vocab size")
+        }
         var reverse = [String?](repeating: nil, count: maxID + 1)
         for (token, id) in vocab { reverse[id] = token }
         idToToken = reverse

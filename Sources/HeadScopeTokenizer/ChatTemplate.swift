@@ -49,7 +49,7 @@ public struct ChatTemplate: Sendable, Equatable {
         self.bosToken = bosToken
         defaultSystemPrompt = nil
         supportsImages = false
-        if text.contains("<|im_start|>") {
+        if text.contains("<|im_start|>") && (!text.contains("<image>") || text.contains("<|vision_start|>")) {
             family = .chatML
             supportsImages = text.contains("<|vision_start|>") && text.contains("<|image_pad|>")
             defaultSystemPrompt = try Self.defaultChatMLSystemPrompt(text)

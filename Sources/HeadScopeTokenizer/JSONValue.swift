@@ -2,30 +2,13 @@ import Foundation
 
 /// A parsed JSON value, used for the heterogeneous parts of `tokenizer.json` and
 /// `tokenizer_config.json` (component objects whose keys depend on their `type`).
-public enum JSONValue: Sendable, Equatable, Decodable {
+enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
-
-    public init(from decoder: Swift.Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
 
     /// Parses JSON bytes; `file` names the source in the error. Foundation's parser does the
     /// heavy lifting (a 2 MB tokenizer.json has ~100k entries).

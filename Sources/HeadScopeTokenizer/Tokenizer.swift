@@ -9,8 +9,10 @@ public final class Tokenizer: @unchecked Sendable {
     /// Which pipeline definition to follow.
     public enum Pipeline: Sendable {
         /// What transformers' `AutoTokenizer` does: tokenizer classes with their own pipeline
-        /// (`LlamaTokenizer`, `GPT2Tokenizer`, `Qwen2Tokenizer`) rebuild it around the file's vocab
-        /// and merges, and `add_bos_token` / `add_eos_token` replace the post-processor.
+        /// (`LlamaTokenizer`, `GPT2Tokenizer`, `Qwen2Tokenizer` and their `Fast` names) rebuild it
+        /// around the file's vocab and merges, `add_bos_token` / `add_eos_token` replace the
+        /// post-processor, and the config's special tokens join the added tokens. Other classes
+        /// (`PreTrainedTokenizerFast`, `TokenizersBackend`, ...) use the file's pipeline as is.
         case transformers
         /// Exactly the components in `tokenizer.json`, as `tokenizers.Tokenizer.from_file`.
         case tokenizerJSON
@@ -221,7 +223,7 @@ public final class Tokenizer: @unchecked Sendable {
     }
 
     /// Number of ids, counting added tokens (transformers' `len(tokenizer)`).
-    public var count: Int {
+    public var vocabularySize: Int {
         Set(model.vocab.values).union(added.tokens.map(\.id)).count
     }
 

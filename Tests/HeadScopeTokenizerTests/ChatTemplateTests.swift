@@ -83,3 +83,12 @@ import Testing
         #expect(ChatTemplate.pythonStrip("\u{200B}x") == "\u{200B}x")
     }
 }
+
+extension ChatTemplateTests {
+    /// ChatML templates that place `<image>` themselves (LLaVA-OneVision style) render images in a
+    /// way the Qwen renderer does not, so they must not be taken for it.
+    @Test func chatMLWithImageTagIsNotQwen() {
+        let onevision = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n'}}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\\n' }}{% endfor %}{% endfor %}"
+        #expect(throws: TokenizerError.self) { try ChatTemplate(text: onevision) }
+    }
+}

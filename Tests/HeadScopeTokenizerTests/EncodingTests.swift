@@ -52,7 +52,7 @@ import Testing
     func specialTokensAndVocabulary(name: String) throws {
         let tokenizer = try Fixtures.tokenizer(name)
         let info = try Fixtures.golden(name).info
-        #expect(tokenizer.count == info.vocab_size_with_added)
+        #expect(tokenizer.vocabularySize == info.vocab_size_with_added)
         #expect(tokenizer.bosToken == info.bos_token)
         #expect(tokenizer.eosToken == info.eos_token)
         #expect(tokenizer.bosTokenID == info.bos_token_id)
