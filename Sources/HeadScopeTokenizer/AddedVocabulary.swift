@@ -65,8 +65,13 @@ struct AddedVocabulary {
         }
     }
 
-    init(tokens: [AddedToken], normalizer: Normalizer?) {
+    /// With `splitSpecialTokens` (transformers' `split_special_tokens`), special tokens in the text
+    /// are not matched: they are tokenized as ordinary text.
+    let splitSpecialTokens: Bool
+
+    init(tokens: [AddedToken], normalizer: Normalizer?, splitSpecialTokens: Bool = false) {
         self.tokens = tokens
+        self.splitSpecialTokens = splitSpecialTokens
         var byContent: [String: AddedToken] = [:]
         var byID: [Int: AddedToken] = [:]
         for token in tokens {
@@ -122,6 +127,10 @@ struct AddedVocabulary {
             var start = i
             var stop = i + found.length
             let token = found.token
+            if splitSpecialTokens && token.special {
+                i = stop
+                continue
+            }
             if token.singleWord {
                 let startSpace = start == 0 || !UnicodeClasses.isWordCharacter(s[start - 1])
                 let stopSpace = stop == s.count || !UnicodeClasses.isWordCharacter(s[stop])

@@ -127,7 +127,8 @@ public final class Tokenizer: @unchecked Sendable {
         }
 
         let model = try BPEModel(vocab: vocab, merges: merges, options: options, file: file)
-        let added = AddedVocabulary(tokens: addedTokens, normalizer: normalizer)
+        let added = AddedVocabulary(tokens: addedTokens, normalizer: normalizer,
+                                    splitSpecialTokens: pipeline == .transformers && config.splitSpecialTokens)
 
         if pipeline == .transformers && (config.addBosToken != nil || config.addEosToken != nil || postProcessor == nil) {
             func id(_ content: String?) -> Int? {

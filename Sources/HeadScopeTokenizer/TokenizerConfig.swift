@@ -13,6 +13,7 @@ struct TokenizerConfig {
     var addEosToken: Bool?
     var addPrefixSpace: Bool?
     var legacy: Bool?
+    var splitSpecialTokens = false
     var chatTemplate: String?
     var addedTokensDecoder: [AddedToken] = []
 
@@ -40,6 +41,7 @@ struct TokenizerConfig {
         addEosToken = json["add_eos_token"]?.bool
         addPrefixSpace = json["add_prefix_space"]?.bool
         legacy = json["legacy"]?.bool
+        splitSpecialTokens = json["split_special_tokens"]?.bool ?? false
         if let template = json["chat_template"] {
             chatTemplate = try Self.chatTemplateText(template, file: file)
         }

@@ -86,7 +86,7 @@ struct ChatGolden: Decodable {
 
 enum Fixtures {
     static let root = TestSupport.repositoryRoot.appendingPathComponent("Tests/Fixtures/tokenizer")
-    static let tokenizerNames = ["gpt2", "gpt2-digits", "gpt2-prefix", "llama3", "qwen2", "llama2", "llama2-metaspace", "llama2-unk", "misc-split", "misc-metaspace", "misc-whitespace", "smollm2"]
+    static let tokenizerNames = ["gpt2", "gpt2-digits", "gpt2-prefix", "llama3", "qwen2", "qwen2-split", "llama2", "llama2-metaspace", "llama2-unk", "misc-split", "misc-metaspace", "misc-whitespace", "smollm2"]
 
     static func folder(_ name: String) -> URL { root.appendingPathComponent(name) }
 
