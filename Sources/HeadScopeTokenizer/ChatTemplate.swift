@@ -85,10 +85,14 @@ public struct ChatTemplate: Sendable, Equatable {
 
     /// The prompt text, equal to transformers' `apply_chat_template(messages, tokenize=False,
     /// add_generation_prompt: addGenerationPrompt)`. `imagePlaceholder` lets text-only families
-    /// take image parts (written as that text); without it they are an error.
+    /// take image parts (written as that text); without it they are an error. `addVisionID` is the
+    /// Qwen-VL templates' `add_vision_id` ("Picture 1: " before each image, counted over the
+    /// whole conversation).
     public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool,
-                       imagePlaceholder: String? = nil) throws -> String {
+                       imagePlaceholder: String? = nil, addVisionID: Bool = false) throws -> String {
         var out = ""
+        var imageCount = 0
+        var videoCount = 0
         switch family {
         case .chatML:
             for (index, message) in messages.enumerated() {
@@ -100,9 +104,15 @@ public struct ChatTemplate: Sendable, Equatable {
                     switch part {
                     case .text(let text): out += text
                     case .image:
-                        out += supportsImages ? "<|vision_start|><|image_pad|><|vision_end|>" : try placeholder(imagePlaceholder, .image)
+                        guard supportsImages else { out += try placeholder(imagePlaceholder, .image); continue }
+                        imageCount += 1
+                        if addVisionID { out += "Picture \(imageCount): " }
+                        out += "<|vision_start|><|image_pad|><|vision_end|>"
                     case .video:
-                        out += supportsImages ? "<|vision_start|><|video_pad|><|vision_end|>" : try placeholder(imagePlaceholder, .video)
+                        guard supportsImages else { out += try placeholder(imagePlaceholder, .video); continue }
+                        videoCount += 1
+                        if addVisionID { out += "Video \(videoCount): " }
+                        out += "<|vision_start|><|video_pad|><|vision_end|>"
                     }
                 }
                 out += "<|im_end|>\n"
@@ -171,7 +181,8 @@ extension Tokenizer {
 
     /// Renders `messages` with the checkpoint's chat template (as `apply_chat_template(tokenize=False)`).
     public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool = true,
-                                  imagePlaceholder: String? = nil) throws -> String {
-        try recognizedChatTemplate().render(messages, addGenerationPrompt: addGenerationPrompt, imagePlaceholder: imagePlaceholder)
+                                  imagePlaceholder: String? = nil, addVisionID: Bool = false) throws -> String {
+        try recognizedChatTemplate().render(messages, addGenerationPrompt: addGenerationPrompt,
+                                            imagePlaceholder: imagePlaceholder, addVisionID: addVisionID)
     }
 }

@@ -19,11 +19,12 @@ import Testing
 
     @Test func renderingsMatchTransformers() throws {
         let goldens = try Fixtures.chatGoldens()
-        #expect(goldens.count >= 20)
+        #expect(goldens.count >= 30)
         for golden in goldens {
             let tokenizer = try Fixtures.tokenizer(golden.tokenizer)
             let template = try ChatTemplate(text: try Fixtures.template(golden.template), bosToken: tokenizer.bosToken)
-            let rendered = try template.render(Self.messages(golden), addGenerationPrompt: golden.add_generation_prompt)
+            let rendered = try template.render(Self.messages(golden), addGenerationPrompt: golden.add_generation_prompt,
+                                               addVisionID: golden.add_vision_id)
             #expect(rendered == golden.rendered, "\(golden.template): \(golden.messages.count) messages")
             #expect(tokenizer.encode(rendered, addSpecialTokens: false) == golden.ids, "\(golden.template) ids")
         }

@@ -80,6 +80,7 @@ struct ChatGolden: Decodable {
     var tokenizer: String
     var messages: [Message]
     var add_generation_prompt: Bool
+    var add_vision_id: Bool
     var rendered: String
     var ids: [Int]
 }
