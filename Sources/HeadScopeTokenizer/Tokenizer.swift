@@ -71,83 +71,37 @@ public final class Tokenizer: @unchecked Sendable {
         guard let modelJSON = json["model"] else {
             throw TokenizerError(file: file, key: "model", message: "the model section is missing")
         }
-        var (vocab, merges, options) = try BPEModel.parse(modelJSON, file: file)
-        var normalizer = try Normalizer.parse(json["normalizer"], file: file)
-        var preTokenizer = try PreTokenizer.parse(json["pre_tokenizer"], file: file)
-        var postProcessor = try PostProcessor.parse(json["post_processor"], file: file)
-        var decoder = try TokenDecoder.parse(json["decoder"], file: file)
-
+        let (vocab, merges, options) = try BPEModel.parse(modelJSON, file: file)
         var addedTokens: [AddedToken] = []
         for (index, item) in (json["added_tokens"]?.array ?? []).enumerated() {
             addedTokens.append(try AddedToken.parse(item, id: nil, file: file, key: "added_tokens[\(index)]"))
         }
-
+        var parts = PipelineParts(
+            options: options,
+            normalizer: try Normalizer.parse(json["normalizer"], file: file),
+            preTokenizer: try PreTokenizer.parse(json["pre_tokenizer"], file: file),
+            postProcessor: try PostProcessor.parse(json["post_processor"], file: file),
+            decoder: try TokenDecoder.parse(json["decoder"], file: file),
+            addedTokens: addedTokens)
         if pipeline == .transformers {
-            // MARK: transformers' tokenizer classes that rebuild the backend pipeline.
-            switch config.tokenizerClass {
-            case "GPT2Tokenizer", "GPT2TokenizerFast":
-                options = BPEModel.Options(continuingSubwordPrefix: "", endOfWordSuffix: "")
-                normalizer = nil
-                preTokenizer = .byteLevel(addPrefixSpace: config.addPrefixSpace ?? false, useRegex: true)
-                decoder = .byteLevel
-            case "Qwen2Tokenizer", "Qwen2TokenizerFast":
-                options = BPEModel.Options(continuingSubwordPrefix: "", endOfWordSuffix: "")
-                normalizer = .nfc
-                preTokenizer = .sequence([
-                    .split(.regex(.qwen2), .isolated, invert: false),
-                    .byteLevel(addPrefixSpace: config.addPrefixSpace ?? false, useRegex: false),
-                ])
-                decoder = .byteLevel
-            case "LlamaTokenizer", "LlamaTokenizerFast":
-                let addPrefixSpace = config.addPrefixSpace ?? true
-                let scheme: PrependScheme = addPrefixSpace ? ((config.legacy ?? false) ? .always : .first) : .never
-                options = BPEModel.Options(fuseUnk: true, byteFallback: true)
-                normalizer = nil
-                preTokenizer = .metaspace(replacement: "▁", scheme: scheme, split: false)
-                var steps: [TokenDecoder] = [.replace(.literal(["▁"]), [" "]), .byteFallback, .fuse]
-                if addPrefixSpace { steps.append(.strip(content: " ", start: 1, stop: 0)) }
-                decoder = .sequence(steps)
-            default:
-                break
-            }
-            // Added tokens: the file's, then the config's, then named special tokens not yet present.
-            for token in config.addedTokensDecoder {
-                if let index = addedTokens.firstIndex(where: { $0.content == token.content }) {
-                    addedTokens[index] = token
-                } else {
-                    addedTokens.append(token)
-                }
-            }
-            let named = [config.bosToken, config.eosToken, config.unkToken, config.padToken].compactMap { $0 }
-                + config.extraSpecialTokens
-            for content in named where !addedTokens.contains(where: { $0.content == content }) {
-                let nextID = max(vocab.values.max() ?? -1, addedTokens.map(\.id).max() ?? -1) + 1
-                addedTokens.append(AddedToken(id: vocab[content] ?? nextID, content: content, special: true, normalized: false))
-            }
+            parts.applyTransformersClass(config, vocab: vocab)
         }
-
-        let model = try BPEModel(vocab: vocab, merges: merges, options: options, file: file)
-        let added = AddedVocabulary(tokens: addedTokens, normalizer: normalizer,
+        let model = try BPEModel(vocab: vocab, merges: merges, options: parts.options, file: file)
+        let added = AddedVocabulary(tokens: parts.addedTokens, normalizer: parts.normalizer,
                                     splitSpecialTokens: pipeline == .transformers && config.splitSpecialTokens)
-
-        if pipeline == .transformers && (config.addBosToken != nil || config.addEosToken != nil || postProcessor == nil) {
-            func id(_ content: String?) -> Int? {
-                content.flatMap { added.byContent[$0]?.id ?? model.vocab[$0] }
+        if pipeline == .transformers {
+            parts.applyTransformersPostProcessor(config) { content in
+                added.byContent[content]?.id ?? model.vocab[content]
             }
-            var items: [PostProcessor.TemplateItem] = []
-            if config.addBosToken == true, let bos = id(config.bosToken) { items.append(.special([bos])) }
-            items.append(.sequence)
-            if config.addEosToken == true, let eos = id(config.eosToken) { items.append(.special([eos])) }
-            postProcessor = .template(items)
         }
 
         self.model = model
-        self.normalizer = normalizer
-        self.preTokenizer = preTokenizer
-        self.postProcessor = postProcessor
-        self.decoder = decoder
+        normalizer = parts.normalizer
+        preTokenizer = parts.preTokenizer
+        postProcessor = parts.postProcessor
+        decoder = parts.decoder
         self.added = added
-        specialContents = Set(addedTokens.filter(\.special).map(\.content))
+        specialContents = Set(parts.addedTokens.filter(\.special).map(\.content))
         tokenizerClass = config.tokenizerClass
         bosToken = config.bosToken
         eosToken = config.eosToken
