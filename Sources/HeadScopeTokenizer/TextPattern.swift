@@ -217,20 +217,26 @@ enum RegexMatcher {
         var string = String.UnicodeScalarView()
         string.append(contentsOf: text)
         let ns = String(string)
-        // Map UTF-16 offsets back to scalar indices.
-        var utf16ToScalar = [Int](repeating: 0, count: ns.utf16.count + 1)
-        var offset = 0
-        for (index, scalar) in text.enumerated() {
-            let width = scalar.value > 0xFFFF ? 2 : 1
-            for w in 0..<width { utf16ToScalar[offset + w] = index }
-            offset += width
+        let utf16Count = ns.utf16.count
+        // Map UTF-16 offsets back to scalar indices; the identity unless there are surrogate pairs.
+        var utf16ToScalar: [Int] = []
+        if utf16Count != text.count {
+            utf16ToScalar = [Int](repeating: 0, count: utf16Count + 1)
+            var offset = 0
+            for (index, scalar) in text.enumerated() {
+                utf16ToScalar[offset] = index
+                if scalar.value > 0xFFFF { utf16ToScalar[offset + 1] = index; offset += 2 } else { offset += 1 }
+            }
+            utf16ToScalar[offset] = text.count
         }
-        utf16ToScalar[offset] = text.count
+        func scalarIndex(_ utf16Offset: Int) -> Int {
+            utf16ToScalar.isEmpty ? utf16Offset : utf16ToScalar[utf16Offset]
+        }
         var out: [Range<Int>] = []
-        let whole = NSRange(location: 0, length: offset)
+        let whole = NSRange(location: 0, length: utf16Count)
         for match in regex.matches(in: ns, options: [], range: whole) where match.range.length > 0 {
-            let lower = utf16ToScalar[match.range.location]
-            let upper = utf16ToScalar[match.range.location + match.range.length]
+            let lower = scalarIndex(match.range.location)
+            let upper = scalarIndex(match.range.location + match.range.length)
             if lower < upper { out.append(lower..<upper) }
         }
         return out

@@ -56,7 +56,14 @@ public final class Tokenizer: @unchecked Sendable {
             }
             template = try TokenizerConfig.chatTemplateText(value, file: templateJSONURL.path)
         }
-        try self.init(tokenizerJSON: tokenizerJSON, tokenizerConfig: config, chatTemplate: template, pipeline: pipeline)
+        do {
+            try self.init(tokenizerJSON: tokenizerJSON, tokenizerConfig: config, chatTemplate: template, pipeline: pipeline)
+        } catch var error as TokenizerError {
+            // Name the actual files in the folder.
+            if error.file == "tokenizer.json" { error.file = jsonURL.path }
+            if error.file == TokenizerConfig.fileName { error.file = configURL.path }
+            throw error
+        }
     }
 
     /// Builds a tokenizer from file contents. `chatTemplate` overrides the config's template.
