@@ -91,7 +91,7 @@ public final class Tokenizer: @unchecked Sendable {
             decoder: try TokenDecoder.parse(json["decoder"], file: file),
             addedTokens: addedTokens)
         if pipeline == .transformers {
-            parts.applyTransformersClass(config, vocab: vocab)
+            parts.applyTransformersClass(&config, vocab: vocab)
         }
         let model = try BPEModel(vocab: vocab, merges: merges, options: parts.options, file: file)
         let added = AddedVocabulary(tokens: parts.addedTokens, normalizer: parts.normalizer,

@@ -16,6 +16,9 @@ struct TokenizerConfig {
     var splitSpecialTokens = false
     var chatTemplate: String?
     var addedTokensDecoder: [AddedToken] = []
+    /// Keys present in the file (a key set to null differs from a missing one: class defaults
+    /// only fill missing keys).
+    var keys: Set<String> = []
 
     static let fileName = "tokenizer_config.json"
 
@@ -27,6 +30,7 @@ struct TokenizerConfig {
             guard let value = json[key] else { return nil }
             return value.string ?? value["content"]?.string
         }
+        keys = Set(json.object?.keys.map { $0 } ?? [])
         tokenizerClass = json["tokenizer_class"]?.string
         bosToken = tokenText("bos_token")
         eosToken = tokenText("eos_token")
@@ -54,6 +58,15 @@ struct TokenizerConfig {
             }
             addedTokensDecoder.sort { $0.id < $1.id }
         }
+    }
+
+    /// Fills special tokens the file does not mention with the defaults of the tokenizer class's
+    /// `__init__` in transformers.
+    mutating func applyClassDefaults(bos: String?, eos: String?, unk: String?, pad: String?) {
+        if !keys.contains("bos_token") { bosToken = bos }
+        if !keys.contains("eos_token") { eosToken = eos }
+        if !keys.contains("unk_token") { unkToken = unk }
+        if !keys.contains("pad_token") { padToken = pad }
     }
 
     /// A chat template is a string, or a list of `{name, template}` of which "default" is used.

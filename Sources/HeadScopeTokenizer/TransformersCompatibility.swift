@@ -12,14 +12,16 @@ struct PipelineParts {
     /// `GPT2Tokenizer` loses a Digits pre-tokenizer and a `LlamaTokenizer` swaps the legacy
     /// Prepend/Replace normalizer for Metaspace); then the config's added tokens and named
     /// special tokens join the file's added tokens.
-    mutating func applyTransformersClass(_ config: TokenizerConfig, vocab: [String: Int]) {
+    mutating func applyTransformersClass(_ config: inout TokenizerConfig, vocab: [String: Int]) {
         switch config.tokenizerClass {
         case "GPT2Tokenizer", "GPT2TokenizerFast":
+            config.applyClassDefaults(bos: "<|endoftext|>", eos: "<|endoftext|>", unk: "<|endoftext|>", pad: nil)
             options = BPEModel.Options(continuingSubwordPrefix: "", endOfWordSuffix: "")
             normalizer = nil
             preTokenizer = .byteLevel(addPrefixSpace: config.addPrefixSpace ?? false, useRegex: true)
             decoder = .byteLevel
         case "Qwen2Tokenizer", "Qwen2TokenizerFast":
+            config.applyClassDefaults(bos: nil, eos: "<|endoftext|>", unk: "<|endoftext|>", pad: "<|endoftext|>")
             options = BPEModel.Options(continuingSubwordPrefix: "", endOfWordSuffix: "")
             normalizer = .nfc
             preTokenizer = .sequence([
@@ -28,6 +30,7 @@ struct PipelineParts {
             ])
             decoder = .byteLevel
         case "LlamaTokenizer", "LlamaTokenizerFast":
+            config.applyClassDefaults(bos: "<s>", eos: "</s>", unk: "<unk>", pad: nil)
             // No unk_token is passed to the rebuilt BPE: characters without byte tokens are dropped.
             let addPrefixSpace = config.addPrefixSpace ?? true
             let scheme: PrependScheme = addPrefixSpace ? ((config.legacy ?? false) ? .always : .first) : .never
