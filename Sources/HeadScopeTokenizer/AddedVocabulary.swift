@@ -1,13 +1,20 @@
 /// One entry of `added_tokens` (or of `added_tokens_decoder` in `tokenizer_config.json`).
 public struct AddedToken: Sendable, Equatable {
     public var id: Int
+    /// The exact text matched in the input.
     public var content: String
+    /// Special tokens are skipped by `decode(_:skipSpecialTokens: true)`.
     public var special: Bool
+    /// Matched only when not inside a word.
     public var singleWord: Bool
+    /// Also takes the whitespace on its left.
     public var lstrip: Bool
+    /// Also takes the whitespace on its right.
     public var rstrip: Bool
+    /// Matched against the normalized text (and normalized itself) rather than the raw input.
     public var normalized: Bool
 
+    /// `normalized` defaults to `!special`, as in `tokenizers`.
     public init(id: Int, content: String, special: Bool, singleWord: Bool = false, lstrip: Bool = false,
                 rstrip: Bool = false, normalized: Bool? = nil) {
         self.id = id

@@ -7,9 +7,11 @@ public struct ChatMessage: Sendable, Equatable {
         case video
     }
 
+    /// "system", "user", "assistant", ...
     public var role: String
     public var content: [Part]
 
+    /// A message with the given parts, in order.
     public init(role: String, content: [Part]) {
         self.role = role
         self.content = content
@@ -36,6 +38,7 @@ public enum ChatTemplateFamily: String, Sendable, CaseIterable {
 
 /// A chat template recognised from its Jinja text by the markers of a known family.
 public struct ChatTemplate: Sendable, Equatable {
+    /// Which renderer is used.
     public var family: ChatTemplateFamily
     /// Whether images (and videos) have a slot of their own in the rendering.
     public var supportsImages: Bool

@@ -20,9 +20,13 @@ public final class Tokenizer: @unchecked Sendable {
 
     /// The tokenizer class named in `tokenizer_config.json`, if any.
     public let tokenizerClass: String?
+    /// Beginning-of-sequence token text (`bos_token`), if the tokenizer has one.
     public let bosToken: String?
+    /// End-of-sequence token text (`eos_token`); generation stops on it.
     public let eosToken: String?
+    /// Unknown-token text (`unk_token`, or the BPE model's).
     public let unkToken: String?
+    /// Padding token text (`pad_token`).
     public let padToken: String?
     /// The chat template text (from chat_template.jinja, chat_template.json or tokenizer_config.json).
     public let chatTemplate: String?
@@ -197,6 +201,7 @@ public final class Tokenizer: @unchecked Sendable {
         idToToken(id).map(specialContents.contains) ?? false
     }
 
+    /// Ids of the named special tokens.
     public var bosTokenID: Int? { bosToken.flatMap(tokenToID) }
     public var eosTokenID: Int? { eosToken.flatMap(tokenToID) }
     public var padTokenID: Int? { padToken.flatMap(tokenToID) }

@@ -9,6 +9,7 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable, Equatabl
     /// What to do about it.
     public var hint: String?
 
+    /// An error about `file` (and `key` in it), with a hint on what to do.
     public init(file: String, key: String? = nil, message: String, hint: String? = nil) {
         self.file = file
         self.key = key
@@ -16,6 +17,7 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable, Equatabl
         self.hint = hint
     }
 
+    /// "file (key): message; hint".
     public var description: String {
         var text = file
         if let key { text += " (\(key))" }
