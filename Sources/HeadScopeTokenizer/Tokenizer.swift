@@ -47,7 +47,13 @@ public final class Tokenizer: @unchecked Sendable {
                                  hint: "the checkpoint folder needs a tokenizer.json (save it with transformers' save_pretrained)")
         }
         let configURL = directory.appendingPathComponent(TokenizerConfig.fileName)
-        let config = FileManager.default.fileExists(atPath: configURL.path) ? try Data(contentsOf: configURL) : nil
+        var config: Data? = nil
+        if FileManager.default.fileExists(atPath: configURL.path) {
+            guard let data = try? Data(contentsOf: configURL) else {
+                throw TokenizerError(file: configURL.path, message: "exists but cannot be read", hint: "check its permissions")
+            }
+            config = data
+        }
         var template: String? = nil
         let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
         let templateJSONURL = directory.appendingPathComponent("chat_template.json")
