@@ -22,7 +22,7 @@ indirect enum TokenDecoder {
         case "Fuse": return .fuse
         case "Strip":
             let content = json["content"]?.string?.unicodeScalars.first ?? " "
-            return .strip(content: content, start: json["start"]?.int ?? 0, stop: json["stop"]?.int ?? 0)
+            return .strip(content: content, start: max(0, json["start"]?.int ?? 0), stop: max(0, json["stop"]?.int ?? 0))
         case "Metaspace":
             let replacement = (json["replacement"]?.string ?? "▁").unicodeScalars.first ?? "▁"
             let scheme = json["prepend_scheme"]?.string.flatMap(PrependScheme.init(rawValue:))
