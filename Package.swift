@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
         .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
+        .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -66,6 +67,8 @@ let package = Package(
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
+        // MARK: Text: Hugging Face tokenizer.json pipelines and chat templates (Foundation only).
+        .target(name: "HeadScopeTokenizer"),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -79,5 +82,6 @@ let package = Package(
         .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
+        .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
     ]
 )
