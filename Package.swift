@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+        .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -43,6 +44,9 @@ let package = Package(
         .target(name: "HeadScopeImageIO", dependencies: ["CPNG", "CJPEG", "CJPEGDecode"]),
         .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
 
+        // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
+
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
             "CCrypto",
@@ -55,6 +59,7 @@ let package = Package(
         .testTarget(name: "HeadScopeArchiveTests", dependencies: ["HeadScopeArchive", "TestSupport"]),
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
+        .testTarget(name: "HeadScopeEngineTests", dependencies: ["HeadScopeEngine", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
     ]
 )
