@@ -1,0 +1,127 @@
+import Foundation
+import HeadScopeBLAS
+
+/// Wraps values (pointers, classes) for use inside `concurrentPerform`, whose iterations touch
+/// disjoint memory by construction.
+struct UncheckedSendable<Value>: @unchecked Sendable { let value: Value }
+
+/// Scaled dot-product attention for one layer, grouped-query aware, with plan hooks.
+///
+/// Queries are `[rows, queryHeads * headDim]`; keys and values are `[keyCount, kvHeads * headDim]`
+/// (the KV cache rows, or the vision tower's projections), read in place: K/V are never repeated
+/// per query head and no mask tensor exists; causality is a per-row visible length. Each query
+/// head's scores `[rows, keyCount]` come from one sgemm and go back through one sgemm into `z`.
+/// Heads run in parallel (OpenBLAS set to one thread meanwhile) when the work is large enough.
+struct AttentionKernel {
+    let queryHeads: Int
+    let kvHeads: Int
+    let headDim: Int
+    let causal: Bool
+    var scale: Float { 1 / Float(headDim).squareRoot() }
+
+    /// Fills `z` and leaves the probabilities in `scores` (`[queryHeads][rows][keyCount]`).
+    /// `queryStart` is the absolute position of query row 0; key `j` is at position `j`.
+    func run(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+             rows: Int, keyCount: Int, queryStart: Int, z: UnsafeMutablePointer<Float>,
+             scores: UnsafeMutablePointer<Float>, plan: LayerPlan?, runtime: PlanRuntime?, tower: Tower) {
+        let qStride = queryHeads * headDim, kvStride = kvHeads * headDim
+        let group = queryHeads / kvHeads
+        let scale = self.scale, headDim = self.headDim, causal = self.causal
+        let promptLength = runtime?.promptLength ?? 0
+
+        let work = UncheckedSendable(value: (queries, keys, values, z, scores, plan))
+        let perHead: @Sendable (Int) -> Void = { h in
+            let (queries, keys, values, z, scores, plan) = work.value
+            let g = h / group
+            let q = queries + h * headDim, k = keys + g * headDim, v = values + g * headDim
+            let s = scores + h * rows * keyCount
+            BLAS.sgemm(.none, .transposed, m: rows, n: keyCount, k: headDim, alpha: scale,
+                       a: q, lda: qStride, b: k, ldb: kvStride, beta: 0, c: s, ldc: keyCount)
+            let replacements = plan?.replacements[h] ?? []
+            for r in replacements where r.position < keyCount {
+                r.key.withUnsafeBufferPointer { kb in
+                    for i in 0..<rows {
+                        var dot: Float = 0
+                        for d in 0..<headDim { dot += q[i * qStride + d] * kb[d] }
+                        s[i * keyCount + r.position] = dot * scale
+                    }
+                }
+            }
+            let blocks = (plan?.blocks ?? []).filter { $0.heads?.contains(h) ?? true }
+            var keyMasks: [[Bool]] = blocks.map { b in
+                (0..<keyCount).map { b.keys.contains($0, promptLength: promptLength, tower: tower) }
+            }
+            for i in 0..<rows {
+                let position = queryStart + i
+                let visible = causal ? min(keyCount, position + 1) : keyCount
+                let row = s + i * keyCount
+                if !blocks.isEmpty {
+                    var blocked = [Bool](repeating: false, count: visible)
+                    var any = false
+                    for (b, block) in blocks.enumerated() where block.queries.contains(position, promptLength: promptLength, tower: tower) {
+                        for j in 0..<visible where keyMasks[b][j] { blocked[j] = true; any = true }
+                    }
+                    if any {
+                        // A row with every visible key blocked keeps its diagonal.
+                        if !blocked.contains(false), position < visible { blocked[position] = false }
+                        for j in 0..<visible where blocked[j] { row[j] = -.infinity }
+                    }
+                }
+                var maximum = -Float.infinity
+                for j in 0..<visible { maximum = max(maximum, row[j]) }
+                var sum: Float = 0
+                for j in 0..<visible { let e = expf(row[j] - maximum); row[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0..<visible { row[j] *= inv }
+                for j in visible..<keyCount { row[j] = 0 }
+            }
+            keyMasks.removeAll()
+            BLAS.sgemm(.none, .none, m: rows, n: headDim, k: keyCount, a: s, lda: keyCount,
+                       b: v, ldb: kvStride, beta: 0, c: z + h * headDim, ldc: qStride)
+            for r in replacements where r.position < keyCount {
+                r.value.withUnsafeBufferPointer { vb in
+                    let real = v + r.position * kvStride
+                    for i in 0..<rows {
+                        let p = s[i * keyCount + r.position]
+                        if p == 0 { continue }
+                        let out = z + i * qStride + h * headDim
+                        for d in 0..<headDim { out[d] += p * (vb[d] - real[d]) }
+                    }
+                }
+            }
+        }
+
+        let flops = 4 * queryHeads * rows * keyCount * headDim
+        if flops >= 1 << 20 && queryHeads > 1 {
+            let threads = BLAS.threadCount
+            BLAS.threadCount = 1
+            DispatchQueue.concurrentPerform(iterations: queryHeads, execute: perHead)
+            BLAS.threadCount = threads
+        } else {
+            for h in 0..<queryHeads { perHead(h) }
+        }
+
+        if let plan, let runtime {
+            if !plan.attentionCaptures.isEmpty {
+                runtime.recordAttention(tower, plan, scores: scores, rows: rows, keyCount: keyCount)
+            }
+        }
+    }
+}
+
+/// Applies the plan's `z` edits for the rows `[start, start + rows)` of one layer, in plan order.
+func applyEdits(_ plan: LayerPlan, z: UnsafeMutablePointer<Float>, rows: Int, start: Int,
+                queryHeads: Int, headDim: Int, promptLength: Int, tower: Tower) {
+    let stride = queryHeads * headDim
+    for edit in plan.edits {
+        for r in 0..<rows where edit.positions.contains(start + r, promptLength: promptLength, tower: tower) {
+            let slice = z + r * stride + edit.head * headDim
+            switch edit.operation {
+            case .scale(let s): for d in 0..<headDim { slice[d] *= s }
+            case .zero: for d in 0..<headDim { slice[d] = 0 }
+            case .replace(let v): for d in 0..<headDim { slice[d] = v[d] }
+            case .add(let v): for d in 0..<headDim { slice[d] += v[d] }
+            }
+        }
+    }
+}

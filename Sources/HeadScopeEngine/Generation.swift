@@ -1,0 +1,161 @@
+import Foundation
+
+/// How logits come back from a forward pass.
+public enum LogitSelection: Sendable {
+    /// Every position: `[tokens, vocab]`.
+    case all
+    /// The last position only: `[vocab]`.
+    case last
+}
+
+/// The outputs of one forward pass over a full sequence.
+public struct ForwardResult: Sendable {
+    public var logits: [Float]
+    public var captures: Captures
+    /// Projected image features, `[rows, hidden]`.
+    public var imageFeatures: [Float]
+}
+
+/// Greedy decoding settings.
+public struct GenerationOptions: Sendable {
+    public var maxNewTokens: Int
+    /// Ids that end generation (included in the output); nil: the config's `eos_token_id`.
+    public var eosTokenIds: [Int]?
+    /// Sees the generated ids after each step; true stops (stop strings need the tokenizer, so
+    /// the caller decides).
+    public var stop: (@Sendable ([Int]) -> Bool)?
+
+    public init(maxNewTokens: Int = 128, eosTokenIds: [Int]? = nil, stop: (@Sendable ([Int]) -> Bool)? = nil) {
+        self.maxNewTokens = maxNewTokens; self.eosTokenIds = eosTokenIds; self.stop = stop
+    }
+}
+
+/// Why generation ended.
+public enum StopReason: String, Sendable { case endOfSequence, stopPredicate, maxTokens }
+
+/// The result of a generation run.
+public struct GenerationResult: Sendable {
+    /// Generated ids, in order (an end-of-sequence id that stopped the run included).
+    public var tokens: [Int]
+    public var promptLength: Int
+    /// Logits at the last prompt position (what chose the first generated token).
+    public var promptLogits: [Float]
+    public var captures: Captures
+    public var stopReason: StopReason
+    /// Whether a session's cached prefix was reused (false when the plan forced a recompute).
+    public var reusedPrefix: Bool
+}
+
+extension VisionLanguageModel {
+    /// One forward pass over `tokens` (no cache reuse) under `plan`; `promptLength` says where
+    /// generated positions start for the plan's selectors (default: all tokens are prompt).
+    public func forward(tokens: [Int], images: [PixelValues] = [], plan: InterpretabilityPlan = .init(),
+                        promptLength: Int? = nil, logits: LogitSelection = .all) throws -> ForwardResult {
+        guard !tokens.isEmpty else { throw EngineError(.input, "no tokens to run") }
+        let runtime = try PlanRuntime(plan, geometry: geometry, promptLength: promptLength ?? tokens.count)
+        let (features, rows) = try encode(images, runtime: runtime)
+        let d = configuration.textConfig.hiddenSize
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: tokens.count * d)
+        defer { x.deallocate() }
+        try embed(tokens, range: 0..<tokens.count, features: features, featureRows: rows, into: x)
+        let cache = decoder.newCache(capacity: tokens.count)
+        let out = try decoder.forward(x, rows: tokens.count, cache: cache, runtime: runtime,
+                                      logitRows: logits == .all ? tokens.count : 1)
+        return ForwardResult(logits: out, captures: runtime.finish(), imageFeatures: features)
+    }
+
+    /// Greedy generation from `prompt` under `plan` (image encoding, prefill, then one token at a
+    /// time through the KV cache).
+    public func generate(prompt: [Int], images: [PixelValues] = [], plan: InterpretabilityPlan = .init(),
+                         options: GenerationOptions = .init()) throws -> GenerationResult {
+        guard !prompt.isEmpty else { throw EngineError(.input, "empty prompt") }
+        let runtime = try PlanRuntime(plan, geometry: geometry, promptLength: prompt.count)
+        let (features, rows) = try encode(images, runtime: runtime)
+        let cache = decoder.newCache(capacity: prompt.count + options.maxNewTokens)
+        return try decode(prompt: prompt, cache: cache, features: features, featureRows: rows,
+                          runtime: runtime, options: options, reused: false)
+    }
+
+    /// Prefills `prompt[cache.count...]` and decodes greedily.
+    func decode(prompt: [Int], cache: KVCache, features: [Float], featureRows: Int, runtime: PlanRuntime,
+                options: GenerationOptions, reused: Bool) throws -> GenerationResult {
+        let d = configuration.textConfig.hiddenSize, vocab = configuration.textConfig.vocabSize
+        let start = cache.count
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: max(prompt.count - start, 1) * d)
+        defer { x.deallocate() }
+        try embed(prompt, range: start..<prompt.count, features: features, featureRows: featureRows, into: x)
+        cache.reserve(prompt.count + options.maxNewTokens)
+        var logits = try decoder.forward(x, rows: prompt.count - start, cache: cache, runtime: runtime, logitRows: 1)
+        let promptLogits = logits
+        let eos = Set(options.eosTokenIds ?? configuration.eosTokenIds)
+        var generated: [Int] = []
+        var reason = StopReason.maxTokens
+        while generated.count < options.maxNewTokens {
+            var best = 0
+            for i in 1..<vocab where logits[i] > logits[best] { best = i }
+            generated.append(best)
+            if eos.contains(best) { reason = .endOfSequence; break }
+            if let stop = options.stop, stop(generated) { reason = .stopPredicate; break }
+            if generated.count == options.maxNewTokens { break }
+            try decoder.embed([best][0..<1], into: x)
+            logits = try decoder.forward(x, rows: 1, cache: cache, runtime: runtime, logitRows: 1)
+        }
+        return GenerationResult(tokens: generated, promptLength: prompt.count, promptLogits: promptLogits,
+                                captures: runtime.finish(), stopReason: reason, reusedPrefix: reused)
+    }
+
+    /// Starts a session whose prompts all begin with `prefix` (e.g. system text and the image):
+    /// the image is encoded and the prefix prefilled once.
+    public func session(prefix: [Int], images: [PixelValues] = []) throws -> PrefixSession {
+        try PrefixSession(model: self, prefix: prefix, images: images)
+    }
+}
+
+/// Several prompts sharing a prefix: the image encoding and the prefix's KV cache are computed
+/// once; each run truncates the cache back to the prefix and continues from there.
+///
+/// A plan that addresses the vision tower, or could change or capture anything at a prefix
+/// position (edits, key/value replacements at prefix keys, blocks from prefix queries, captures of
+/// prefix positions), is run from scratch instead (`reusedPrefix` is then false), so reuse never
+/// changes results. Not safe for concurrent use.
+public final class PrefixSession: @unchecked Sendable {
+    public let model: VisionLanguageModel
+    public let prefix: [Int]
+    let images: [PixelValues]
+    let features: [Float]
+    let featureRows: Int
+    let cache: KVCache
+
+    init(model: VisionLanguageModel, prefix: [Int], images: [PixelValues]) throws {
+        guard !prefix.isEmpty else { throw EngineError(.input, "empty prefix") }
+        self.model = model
+        self.prefix = prefix
+        self.images = images
+        (features, featureRows) = try model.encode(images, runtime: nil)
+        let imageToken = model.configuration.imageToken ?? -1
+        let inPrefix = prefix.filter { $0 == imageToken }.count
+        guard inPrefix == featureRows else {
+            throw EngineError(.input, "the prefix must hold every image token: it has \(inPrefix), the images give \(featureRows) feature rows")
+        }
+        cache = model.decoder.newCache(capacity: prefix.count * 2)
+        let d = model.configuration.textConfig.hiddenSize
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: prefix.count * d)
+        defer { x.deallocate() }
+        try model.embed(prefix, range: 0..<prefix.count, features: features, featureRows: featureRows, into: x)
+        _ = try model.decoder.forward(x, rows: prefix.count, cache: cache, runtime: nil, logitRows: 0)
+    }
+
+    /// Generates for `prefix + continuation` under `plan`.
+    public func generate(continuation: [Int], plan: InterpretabilityPlan = .init(),
+                         options: GenerationOptions = .init()) throws -> GenerationResult {
+        guard !continuation.isEmpty else { throw EngineError(.input, "empty continuation: the last prompt token must be new") }
+        let prompt = prefix + continuation
+        if plan.touchesVision || plan.touchesLanguagePositions(below: prefix.count, promptLength: prompt.count) {
+            return try model.generate(prompt: prompt, images: images, plan: plan, options: options)
+        }
+        let runtime = try PlanRuntime(plan, geometry: model.geometry, promptLength: prompt.count)
+        cache.truncate(to: prefix.count)
+        return try model.decode(prompt: prompt, cache: cache, features: features, featureRows: featureRows,
+                                runtime: runtime, options: options, reused: true)
+    }
+}

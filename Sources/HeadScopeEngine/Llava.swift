@@ -1,0 +1,144 @@
+import Foundation
+
+// LLaVA (`LlavaForConditionalGeneration`): a vision tower, a two-layer projector, and a language
+// decoder whose image-token positions receive the projected image features. Also loads text-only
+// Llama/Mistral/Qwen2 checkpoints (no tower).
+
+// MARK: - Configuration
+
+extension VisionConfiguration {
+    var geometry: TowerGeometry {
+        TowerGeometry(layers: numHiddenLayers, queryHeads: numAttentionHeads, kvHeads: numAttentionHeads, headDim: headDim)
+    }
+}
+
+// MARK: - Model
+
+/// The LLaVA projector: `linear_2(act(linear_1(features)))`.
+struct Projector {
+    let linear1, linear2: Linear
+    let activation: Activation
+}
+
+/// A loaded vision-language model (or a text-only decoder): the entry point for runs.
+public final class VisionLanguageModel: @unchecked Sendable {
+    public let configuration: ModelConfiguration
+    let decoder: LanguageDecoder
+    let vision: VisionTransformer?
+    let projector: Projector?
+    /// Hidden-state indices feeding the projector (0: tower input, i: after layer i), in order.
+    let featureLayers: [Int]
+    let dropsClassToken: Bool
+
+    /// Loads a Hugging Face checkpoint folder: `config.json` and single or sharded safetensors.
+    public static func load(from directory: URL) throws -> VisionLanguageModel {
+        let config = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let store = try TensorStore(directory: directory)
+        return try VisionLanguageModel(config, store)
+    }
+
+    init(_ config: ModelConfiguration, _ store: TensorStore) throws {
+        configuration = config
+        let location = store.directory.appendingPathComponent("config.json").path
+        let tie = config.tieWordEmbeddings ?? config.textConfig.tieWordEmbeddings ?? false
+        decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
+        guard let v = config.visionConfig else {
+            vision = nil; projector = nil; featureLayers = []; dropsClassToken = false
+            return
+        }
+        switch v.modelType {
+        case "clip_vision_model": vision = try .clip(store, v)
+        case "siglip_vision_model": vision = try .siglip(store, v)
+        default: vision = try .dinov2(store, v)
+        }
+        let count = v.numHiddenLayers + 1
+        let requested = config.visionFeatureLayer?.values ?? [-2]
+        featureLayers = try requested.map { i in
+            guard i >= -count && i < count else {
+                throw EngineError(.configuration, "vision_feature_layer \(i) is out of range for \(v.numHiddenLayers) layers", location: location)
+            }
+            return (i + count) % count
+        }
+        dropsClassToken = (config.visionFeatureSelectStrategy ?? "default") == "default"
+        guard config.imageToken != nil else {
+            throw EngineError(.configuration, "missing required key \"image_token_index\"", location: location)
+        }
+        let bias = config.multimodalProjectorBias ?? true, t = config.textConfig.hiddenSize
+        projector = Projector(
+            linear1: try Linear(store, "multi_modal_projector.linear_1", in: v.hiddenSize * featureLayers.count, out: t, bias: bias),
+            linear2: try Linear(store, "multi_modal_projector.linear_2", in: t, out: t, bias: bias),
+            activation: try Activation(named: config.projectorHiddenAct ?? "gelu", location: location))
+    }
+
+    var geometry: [Tower: TowerGeometry] {
+        var g: [Tower: TowerGeometry] = [.language: configuration.textConfig.geometry]
+        if let v = configuration.visionConfig { g[.vision] = v.geometry }
+        return g
+    }
+
+    /// Image features after the projector for each image, concatenated: `[images * n, hidden]`.
+    func encode(_ images: [PixelValues], runtime: PlanRuntime?) throws -> (features: [Float], rows: Int) {
+        guard !images.isEmpty else { return ([], 0) }
+        guard let vision, let projector else {
+            throw EngineError(.input, "this model has no vision tower but \(images.count) image(s) were given")
+        }
+        if images.count > 1, runtime?.plan.touchesVision ?? false {
+            throw EngineError(.plan, "plans addressing the vision tower need a single image per run (got \(images.count))")
+        }
+        let d = vision.config.hiddenSize, t = configuration.textConfig.hiddenSize
+        var all: [Float] = [], total = 0
+        for pixels in images {
+            let states = try vision.hiddenStates(pixels, indices: featureLayers, runtime: runtime)
+            let tokens = states[featureLayers[0]]!.shape[0]
+            let skip = dropsClassToken ? 1 : 0, n = tokens - skip
+            let width = d * featureLayers.count
+            var selected = [Float](repeating: 0, count: n * width)
+            for (i, layer) in featureLayers.enumerated() {
+                let s = states[layer]!.pointer
+                for r in 0..<n { for j in 0..<d { selected[r * width + i * d + j] = s[(r + skip) * d + j] } }
+            }
+            var hidden = [Float](repeating: 0, count: n * t), out = hidden
+            selected.withUnsafeBufferPointer { projector.linear1($0.baseAddress!, rows: n, into: &hidden) }
+            hidden.withUnsafeMutableBufferPointer { projector.activation.apply($0.baseAddress!, count: n * t) }
+            hidden.withUnsafeBufferPointer { projector.linear2($0.baseAddress!, rows: n, into: &out) }
+            all += out
+            total += n
+        }
+        return (all, total)
+    }
+
+    /// The vision features after the projector, `[n, hidden]` row-major, for one image.
+    public func imageFeatures(_ pixels: PixelValues, plan: InterpretabilityPlan = .init()) throws -> (features: [Float], captures: Captures) {
+        let runtime = try PlanRuntime(plan, geometry: geometry, promptLength: 0)
+        let result = try encode([pixels], runtime: runtime)
+        return (result.features, runtime.finish())
+    }
+
+    /// Token embeddings of `tokens[range]` with image features placed at image-token positions
+    /// (the k-th image token of the whole prompt takes feature row k).
+    func embed(_ tokens: [Int], range: Range<Int>, features: [Float], featureRows: Int, into x: UnsafeMutablePointer<Float>) throws {
+        let d = configuration.textConfig.hiddenSize
+        let imageToken = configuration.imageToken ?? -1
+        let imageCount = tokens.filter { $0 == imageToken }.count
+        if imageToken >= 0, imageCount != featureRows {
+            throw EngineError(.input, "the prompt has \(imageCount) image tokens (id \(imageToken)) but the images give \(featureRows) feature rows")
+        }
+        var k = tokens[..<range.lowerBound].filter { $0 == imageToken }.count
+        for p in range {
+            let row = x + (p - range.lowerBound) * d
+            if tokens[p] == imageToken {
+                features.withUnsafeBufferPointer { row.update(from: $0.baseAddress! + k * d, count: d) }
+                k += 1
+            } else {
+                try decoder.embed(tokens[p..<(p + 1)], into: row)
+            }
+        }
+    }
+}
+
+extension Linear {
+    /// Convenience for array outputs.
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: inout [Float]) {
+        y.withUnsafeMutableBufferPointer { self(x, rows: rows, into: $0.baseAddress!) }
+    }
+}
