@@ -74,3 +74,30 @@ struct ParityTests {
         }
     }
 }
+
+extension ParityTests {
+    @Test("key/value captures equal the reference's post-RoPE keys and values", arguments: fixtures)
+    func keyValues(name: String) throws {
+        let f = try EngineFixture(name)
+        var plan = InterpretabilityPlan()
+        plan.kvCaptures = [CaptureRequest(tower: .language, positions: .all), CaptureRequest(tower: .vision, positions: .all)]
+        let result = try f.model.forward(tokens: f.prompt, images: [f.pixels], plan: plan)
+        let text = f.model.configuration.textConfig
+        let group = text.numAttentionHeads / (text.numKeyValueHeads ?? text.numAttentionHeads)
+        for (index, prefix, layers, groupSize) in [(0, "", f.language.layers, group), (1, "v", f.vision.layers, 1)] {
+            for l in 0..<layers {
+                for (capture, kind) in [(result.captures.keys[index], "k"), (result.captures.values[index], "v")] {
+                    let golden = try f.golden.tensor("\(prefix)\(kind).L\(l)")   // [kvHeads, T, hd]
+                    let t = golden.shape[1], d = golden.shape[2]
+                    var expected: [Float] = []    // -> [T, heads, hd] for this layer
+                    for p in 0..<t { for h in capture.heads {
+                        let start = ((h / groupSize) * t + p) * d
+                        expected += golden.values[start..<(start + d)]
+                    } }
+                    expectClose(layerSlice(capture, layer: l), expected, relative: Self.relative, absolute: Self.absolute,
+                                label: "\(name) \(prefix)\(kind) layer \(l)")
+                }
+            }
+        }
+    }
+}
