@@ -29,7 +29,7 @@ enum Activation: String {
     func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .gelu:
-            for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + Float(erf(Double(v) * 0.7071067811865476))) }
+            for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + erf(v * 0.70710678)) }
         case .geluTanh:
             let c: Float = 0.7978845608028654
             for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + tanh(c * (v + 0.044715 * v * v * v))) }
@@ -39,6 +39,17 @@ enum Activation: String {
             for i in 0..<count { let v = x[i]; x[i] = v / (1 + exp(-v)) }
         case .relu:
             for i in 0..<count { x[i] = max(0, x[i]) }
+        }
+    }
+
+    /// The gated MLP product `act(gate) * up` from rows laid out `[gate | up]` (`width` each).
+    func gated(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let o = out + r * width
+            o.update(from: gateUp + r * 2 * width, count: width)
+            apply(o, count: width)
+            let up = gateUp + r * 2 * width + width
+            for j in 0..<width { o[j] *= up[j] }
         }
     }
 }

@@ -24,6 +24,29 @@ struct Linear {
         inFeatures = weight.shape[1]
     }
 
+    /// Stacks layers sharing an input into one (outputs side by side), so one GEMM computes them
+    /// all: q/k/v, and gate/up, become single wide products that run closer to the sgemm peak.
+    static func concatenating(_ parts: [Linear]) -> Linear {
+        let inFeatures = parts[0].inFeatures, out = parts.reduce(0) { $0 + $1.outFeatures }
+        let weight = Tensor(shape: [out, inFeatures])
+        var offset = 0
+        for p in parts {
+            (weight.pointer + offset * inFeatures).update(from: p.weight.pointer, count: p.outFeatures * inFeatures)
+            offset += p.outFeatures
+        }
+        var bias: Tensor? = nil
+        if parts.contains(where: { $0.bias != nil }) {
+            let b = Tensor(shape: [out])
+            offset = 0
+            for p in parts {
+                if let pb = p.bias { (b.pointer + offset).update(from: pb.pointer, count: p.outFeatures) }
+                offset += p.outFeatures
+            }
+            bias = b
+        }
+        return Linear(weight: weight, bias: bias)
+    }
+
     /// `y[rows, out] = x[rows, in] W^T + b`, or `y += x W^T + b` when `accumulate` (residual adds).
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         accumulate: Bool = false) {

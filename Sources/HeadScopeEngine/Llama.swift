@@ -18,20 +18,26 @@ extension TextConfiguration {
 struct DecoderLayer {
     let inputNorm: RMSNorm
     let postAttentionNorm: RMSNorm
-    let q, k, v, o: Linear
-    let gate, up, down: Linear
+    /// q, k and v projections stacked (outputs `[q | k | v]`), one GEMM per layer.
+    let qkv: Linear
+    let o: Linear
+    /// gate and up projections stacked (outputs `[gate | up]`).
+    let gateUp: Linear
+    let down: Linear
 
     init(_ store: TensorStore, _ prefix: String, _ c: TextConfiguration) throws {
         let d = c.hiddenSize, hd = c.resolvedHeadDim, eps = Float(c.rmsNormEps ?? 1e-6)
         inputNorm = RMSNorm(weight: try store.load("\(prefix).input_layernorm.weight", shape: [d]), eps: eps)
         postAttentionNorm = RMSNorm(weight: try store.load("\(prefix).post_attention_layernorm.weight", shape: [d]), eps: eps)
-        q = try Linear(store, "\(prefix).self_attn.q_proj", in: d, out: c.numAttentionHeads * hd, bias: c.qkvBias)
-        k = try Linear(store, "\(prefix).self_attn.k_proj", in: d, out: c.kvHeads * hd, bias: c.qkvBias)
-        v = try Linear(store, "\(prefix).self_attn.v_proj", in: d, out: c.kvHeads * hd, bias: c.qkvBias)
+        qkv = Linear.concatenating([
+            try Linear(store, "\(prefix).self_attn.q_proj", in: d, out: c.numAttentionHeads * hd, bias: c.qkvBias),
+            try Linear(store, "\(prefix).self_attn.k_proj", in: d, out: c.kvHeads * hd, bias: c.qkvBias),
+            try Linear(store, "\(prefix).self_attn.v_proj", in: d, out: c.kvHeads * hd, bias: c.qkvBias)])
         o = try Linear(store, "\(prefix).self_attn.o_proj", in: c.numAttentionHeads * hd, out: d, bias: c.outputBias)
         let mlpBias = c.mlpBias ?? false
-        gate = try Linear(store, "\(prefix).mlp.gate_proj", in: d, out: c.intermediateSize, bias: mlpBias)
-        up = try Linear(store, "\(prefix).mlp.up_proj", in: d, out: c.intermediateSize, bias: mlpBias)
+        gateUp = Linear.concatenating([
+            try Linear(store, "\(prefix).mlp.gate_proj", in: d, out: c.intermediateSize, bias: mlpBias),
+            try Linear(store, "\(prefix).mlp.up_proj", in: d, out: c.intermediateSize, bias: mlpBias)])
         down = try Linear(store, "\(prefix).mlp.down_proj", in: c.intermediateSize, out: d, bias: mlpBias)
     }
 }
@@ -88,21 +94,27 @@ final class LanguageDecoder: @unchecked Sendable {
         cache.reserve(total)
         runtime?.beginChunk(.language, start: start, count: rows, keyCount: total)
 
+        let inner = c.intermediateSize, width = hq + 2 * hkv
         let h = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
         let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * hq)
         let z = UnsafeMutablePointer<Float>.allocate(capacity: rows * hq)
-        let g = UnsafeMutablePointer<Float>.allocate(capacity: rows * c.intermediateSize)
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: rows * c.intermediateSize)
+        let gu = UnsafeMutablePointer<Float>.allocate(capacity: rows * 2 * inner)
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: rows * inner)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: c.numAttentionHeads * rows * total)
-        defer { [h, q, z, g, u, scores].forEach { $0.deallocate() } }
+        defer { [h, qkv, q, z, gu, m, scores].forEach { $0.deallocate() } }
 
         for (l, layer) in layers.enumerated() {
             let plan = runtime?.layer(.language, l)
             layer.inputNorm(x, rows: rows, into: h)
-            layer.q(h, rows: rows, into: q)
+            layer.qkv(h, rows: rows, into: qkv)
             let kRows = cache.keys(l) + start * hkv, vRows = cache.values(l) + start * hkv
-            layer.k(h, rows: rows, into: kRows)
-            layer.v(h, rows: rows, into: vRows)
+            for r in 0..<rows {
+                let row = qkv + r * width
+                (q + r * hq).update(from: row, count: hq)
+                (kRows + r * hkv).update(from: row + hq, count: hkv)
+                (vRows + r * hkv).update(from: row + hq + hkv, count: hkv)
+            }
             rope.apply(q, rows: rows, heads: c.numAttentionHeads, start: start)
             rope.apply(kRows, rows: rows, heads: c.kvHeads, start: start)
             if let plan, let runtime, !plan.kvCaptures.isEmpty {
@@ -117,11 +129,9 @@ final class LanguageDecoder: @unchecked Sendable {
             }
             layer.o(z, rows: rows, into: x, accumulate: true)
             layer.postAttentionNorm(x, rows: rows, into: h)
-            layer.gate(h, rows: rows, into: g)
-            layer.up(h, rows: rows, into: u)
-            activation.apply(g, count: rows * c.intermediateSize)
-            for i in 0..<(rows * c.intermediateSize) { g[i] *= u[i] }
-            layer.down(g, rows: rows, into: x, accumulate: true)
+            layer.gateUp(h, rows: rows, into: gu)
+            activation.gated(gu, rows: rows, width: inner, into: m)
+            layer.down(m, rows: rows, into: x, accumulate: true)
         }
         cache.setCount(total)
 
