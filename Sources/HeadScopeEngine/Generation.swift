@@ -42,7 +42,9 @@ public struct GenerationResult: Sendable {
     public var promptLogits: [Float]
     public var captures: Captures
     public var stopReason: StopReason
-    /// Whether a session's cached prefix was reused (false when the plan forced a recompute).
+    /// How many cached positions of a session's prefix were reused (0 outside sessions).
+    public var reusedLength: Int
+    /// Whether a session's whole cached prefix was reused.
     public var reusedPrefix: Bool
 }
 
@@ -73,12 +75,12 @@ extension VisionLanguageModel {
         let (features, rows) = try encode(images, runtime: runtime)
         let cache = decoder.newCache(capacity: prompt.count + options.maxNewTokens)
         return try decode(prompt: prompt, cache: cache, features: features, featureRows: rows,
-                          runtime: runtime, options: options, reused: false)
+                          runtime: runtime, options: options)
     }
 
     /// Prefills `prompt[cache.count...]` and decodes greedily.
     func decode(prompt: [Int], cache: KVCache, features: [Float], featureRows: Int, runtime: PlanRuntime,
-                options: GenerationOptions, reused: Bool) throws -> GenerationResult {
+                options: GenerationOptions, reusedLength: Int = 0, reused: Bool = false) throws -> GenerationResult {
         let d = configuration.textConfig.hiddenSize, vocab = configuration.textConfig.vocabSize
         let start = cache.count
         let x = UnsafeMutablePointer<Float>.allocate(capacity: max(prompt.count - start, 1) * d)
@@ -101,7 +103,7 @@ extension VisionLanguageModel {
             logits = try decoder.forward(x, rows: 1, cache: cache, runtime: runtime, logitRows: 1)
         }
         return GenerationResult(tokens: generated, promptLength: prompt.count, promptLogits: promptLogits,
-                                captures: runtime.finish(), stopReason: reason, reusedPrefix: reused)
+                                captures: runtime.finish(), stopReason: reason, reusedLength: reusedLength, reusedPrefix: reused)
     }
 
     /// Starts a session whose prompts all begin with `prefix` (e.g. system text and the image):
@@ -114,10 +116,11 @@ extension VisionLanguageModel {
 /// Several prompts sharing a prefix: the image encoding and the prefix's KV cache are computed
 /// once; each run truncates the cache back to the prefix and continues from there.
 ///
-/// A plan that addresses the vision tower, or could change or capture anything at a prefix
-/// position (edits, key/value replacements at prefix keys, blocks from prefix queries, captures of
-/// prefix positions), is run from scratch instead (`reusedPrefix` is then false), so reuse never
-/// changes results. Not safe for concurrent use.
+/// Plans are honoured exactly: attention is causal, so a plan can only change positions from the
+/// first one it addresses (`InterpretabilityPlan.firstLanguagePosition`); the session reuses the
+/// cache up to there and recomputes the rest of the prefix under the plan (`reusedLength` says how
+/// much was reused). The next run first restores the clean prefix. A plan addressing the vision
+/// tower re-encodes the image and recomputes everything. Not safe for concurrent use.
 public final class PrefixSession: @unchecked Sendable {
     public let model: VisionLanguageModel
     public let prefix: [Int]
@@ -125,6 +128,8 @@ public final class PrefixSession: @unchecked Sendable {
     let features: [Float]
     let featureRows: Int
     let cache: KVCache
+    /// Cache positions known to hold the plain (plan-free) prefix.
+    private var cleanLength = 0
 
     init(model: VisionLanguageModel, prefix: [Int], images: [PixelValues]) throws {
         guard !prefix.isEmpty else { throw EngineError(.input, "empty prefix") }
@@ -138,11 +143,19 @@ public final class PrefixSession: @unchecked Sendable {
             throw EngineError(.input, "the prefix must hold every image token: it has \(inPrefix), the images give \(featureRows) feature rows")
         }
         cache = model.decoder.newCache(capacity: prefix.count * 2)
+        try prefill(upTo: prefix.count)
+    }
+
+    /// Recomputes the plain prefix from `cleanLength` up to `length`.
+    private func prefill(upTo length: Int) throws {
+        cache.truncate(to: cleanLength)
+        guard cleanLength < length else { return }
         let d = model.configuration.textConfig.hiddenSize
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: prefix.count * d)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: (length - cleanLength) * d)
         defer { x.deallocate() }
-        try model.embed(prefix, range: 0..<prefix.count, features: features, featureRows: featureRows, into: x)
-        _ = try model.decoder.forward(x, rows: prefix.count, cache: cache, runtime: nil, logitRows: 0)
+        try model.embed(prefix, range: cleanLength..<length, features: features, featureRows: featureRows, into: x)
+        _ = try model.decoder.forward(x, rows: length - cleanLength, cache: cache, runtime: nil, logitRows: 0)
+        cleanLength = length
     }
 
     /// Generates for `prefix + continuation` under `plan`.
@@ -150,12 +163,15 @@ public final class PrefixSession: @unchecked Sendable {
                          options: GenerationOptions = .init()) throws -> GenerationResult {
         guard !continuation.isEmpty else { throw EngineError(.input, "empty continuation: the last prompt token must be new") }
         let prompt = prefix + continuation
-        if plan.touchesVision || plan.touchesLanguagePositions(below: prefix.count, promptLength: prompt.count) {
+        if plan.touchesVision {
             return try model.generate(prompt: prompt, images: images, plan: plan, options: options)
         }
         let runtime = try PlanRuntime(plan, geometry: model.geometry, promptLength: prompt.count)
-        cache.truncate(to: prefix.count)
+        let reuse = min(prefix.count, plan.firstLanguagePosition(promptLength: prompt.count) ?? prefix.count)
+        try prefill(upTo: reuse)
+        cache.truncate(to: reuse)
+        cleanLength = reuse   // from here on the cache holds this run's positions
         return try model.decode(prompt: prompt, cache: cache, features: features, featureRows: featureRows,
-                                runtime: runtime, options: options, reused: true)
+                                runtime: runtime, options: options, reusedLength: reuse, reused: reuse == prefix.count)
     }
 }

@@ -31,16 +31,6 @@ public enum PositionSelector: Codable, Sendable, Hashable {
         }
     }
 
-    /// Whether the selector may hold a position below `limit` (used to decide prefix reuse).
-    func mayHold(below limit: Int, promptLength: Int) -> Bool {
-        switch self {
-        case .all, .prompt: return limit > 0
-        case .generated: return limit > promptLength
-        case .list(let p): return p.contains { $0 < limit }
-        case .range(let a, let b): return a < b && a < limit
-        }
-    }
-
     enum CodingKeys: String, CodingKey { case kind, positions, start, end }
 
     public init(from decoder: Decoder) throws {
@@ -223,12 +213,24 @@ public struct InterpretabilityPlan: Codable, Sendable, Hashable {
             || attentionCaptures.contains { $0.tower == .vision } || kvCaptures.contains { $0.tower == .vision }
     }
 
-    /// Whether the plan could change or observe the decoder's computation at a position below
-    /// `limit` (so a cached prefix of that length cannot be reused).
-    public func touchesLanguagePositions(below limit: Int, promptLength: Int) -> Bool {
-        edits.contains { $0.tower == .language && $0.positions.mayHold(below: limit, promptLength: promptLength) }
-            || kvReplacements.contains { $0.tower == .language && $0.positions.contains { $0 < limit } }
-            || blocks.contains { $0.tower == .language && $0.queryPositions.mayHold(below: limit, promptLength: promptLength) }
-            || (zCaptures + attentionCaptures + kvCaptures).contains { $0.tower == .language && $0.positions.mayHold(below: limit, promptLength: promptLength) }
+    /// The first decoder position whose computation the plan could change or observe (nil: none).
+    ///
+    /// Attention is causal, so every position before it computes exactly as without the plan:
+    /// a cached prefix is valid up to there.
+    public func firstLanguagePosition(promptLength: Int) -> Int? {
+        func first(_ s: PositionSelector) -> Int? {
+            switch s {
+            case .all, .prompt: return 0
+            case .generated: return promptLength
+            case .list(let p): return p.min()
+            case .range(let a, let b): return a < b ? a : nil
+            }
+        }
+        var candidates: [Int] = []
+        candidates += edits.filter { $0.tower == .language }.compactMap { first($0.positions) }
+        candidates += kvReplacements.filter { $0.tower == .language }.compactMap { $0.positions.min() }
+        candidates += blocks.filter { $0.tower == .language }.compactMap { first($0.queryPositions) }
+        candidates += (zCaptures + attentionCaptures + kvCaptures).filter { $0.tower == .language }.compactMap { first($0.positions) }
+        return candidates.min().map { max(0, $0) }
     }
 }

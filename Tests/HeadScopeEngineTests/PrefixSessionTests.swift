@@ -41,14 +41,16 @@ struct PrefixSessionTests {
         expectClose(reused.captures.z[0].values, fresh.captures.z[0].values, relative: 1e-4, absolute: 2e-5, label: "z")
     }
 
-    @Test("a plan touching the prefix or the vision tower is recomputed, never silently wrong", arguments: [
-        InterpretabilityPlan(edits: [HeadEdit(layer: 0, head: 1, positions: .list([5]), operation: .zero)]),
-        InterpretabilityPlan(edits: [HeadEdit(layer: 1, head: 0, positions: .all, operation: .scale(0.1))]),
-        InterpretabilityPlan(kvReplacements: [KVReplacement(layer: 0, head: 1, positions: Array(4..<20), keys: Array(repeating: 0, count: 8), values: Array(repeating: 0, count: 8))]),
-        InterpretabilityPlan(blocks: [AttentionBlock(layers: [0, 1], queryPositions: .range(0, 30), keyPositions: .range(4, 20))]),
-        InterpretabilityPlan(edits: [HeadEdit(tower: .vision, layer: 0, head: 1, positions: .all, operation: .scale(0.1))]),
+    @Test("a plan touching the prefix or the vision tower is recomputed from its first position, never silently wrong", arguments: [
+        (InterpretabilityPlan(edits: [HeadEdit(layer: 0, head: 1, positions: .list([5]), operation: .zero)]), 5),
+        (InterpretabilityPlan(edits: [HeadEdit(layer: 1, head: 0, positions: .all, operation: .scale(0.1))]), 0),
+        (InterpretabilityPlan(kvReplacements: [KVReplacement(layer: 0, head: 1, positions: Array(4..<20), keys: Array(repeating: 0, count: 8), values: Array(repeating: 0, count: 8))]), 4),
+        (InterpretabilityPlan(blocks: [AttentionBlock(layers: [0, 1], queryPositions: .range(12, 30), keyPositions: .range(4, 20))]), 12),
+        (InterpretabilityPlan(edits: [HeadEdit(layer: 0, head: 3, positions: .list([22]), operation: .scale(0.1))],
+                              zCaptures: [CaptureRequest(layers: [0], positions: .list([19, 22]))]), 19),
+        (InterpretabilityPlan(edits: [HeadEdit(tower: .vision, layer: 0, head: 1, positions: .all, operation: .scale(0.1))]), 0),
     ])
-    func prefixEdits(plan: InterpretabilityPlan) throws {
+    func prefixEdits(plan: InterpretabilityPlan, reusable: Int) throws {
         let f = try EngineFixture("llava_clip_llama")
         let (prefix, suffix) = Self.split(f)
         let session = try f.model.session(prefix: prefix, images: [f.pixels])
@@ -56,12 +58,19 @@ struct PrefixSessionTests {
         let edited = try session.generate(continuation: suffix, plan: plan, options: .init(maxNewTokens: 8))
         let fresh = try f.model.generate(prompt: f.prompt, images: [f.pixels], plan: plan, options: .init(maxNewTokens: 8))
         #expect(!edited.reusedPrefix)
+        #expect(edited.reusedLength == reusable)
         #expect(edited.tokens == fresh.tokens)
+        #expect(edited.captures.z.count == fresh.captures.z.count)
+        for (a, b) in zip(edited.captures.z, fresh.captures.z) {
+            #expect(a.positions == b.positions)
+            expectClose(a.values, b.values, relative: 1e-4, absolute: 2e-5, label: "captured z")
+        }
         expectClose(edited.promptLogits, fresh.promptLogits, relative: 1e-4, absolute: 2e-5, label: "prompt logits")
         #expect(mismatch(edited.promptLogits, plain.promptLogits, relative: 1e-3, absolute: 1e-3) != nil, "the edit had no effect")
         // The session still serves unedited continuations from its prefix afterwards.
         let again = try session.generate(continuation: suffix, options: .init(maxNewTokens: 8))
         #expect(again.reusedPrefix && again.tokens == plain.tokens)
+        expectClose(again.promptLogits, plain.promptLogits, relative: 1e-4, absolute: 2e-5, label: "restored prefix")
     }
 
     @Test("the parallel per-head attention path equals the serial chunked path")
