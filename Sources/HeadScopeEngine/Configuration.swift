@@ -200,12 +200,26 @@ public struct ModelConfiguration: Codable, Sendable {
         guard TextConfiguration.supportedModelTypes.contains(t.modelType) else {
             throw EngineError(.unsupported, "text_config.model_type \"\(t.modelType)\" is not supported; supported: \(TextConfiguration.supportedModelTypes.joined(separator: ", "))", location: location)
         }
+        for (key, value) in [("vocab_size", t.vocabSize), ("hidden_size", t.hiddenSize), ("intermediate_size", t.intermediateSize),
+                             ("num_hidden_layers", t.numHiddenLayers), ("num_attention_heads", t.numAttentionHeads)] where value <= 0 {
+            throw EngineError(.configuration, "text_config.\(key) must be positive, found \(value)", location: location)
+        }
+        guard t.resolvedHeadDim > 0, t.resolvedHeadDim % 2 == 0 else {
+            throw EngineError(.configuration, "head_dim \(t.resolvedHeadDim) must be a positive even number (RoPE rotates pairs)", location: location)
+        }
         guard t.numAttentionHeads > 0, t.kvHeads > 0, t.numAttentionHeads % t.kvHeads == 0 else {
             throw EngineError(.configuration, "num_attention_heads \(t.numAttentionHeads) is not a multiple of num_key_value_heads \(t.kvHeads)", location: location)
         }
         if let v = visionConfig {
             guard VisionConfiguration.supportedModelTypes.contains(v.modelType) else {
                 throw EngineError(.unsupported, "vision_config.model_type \"\(v.modelType)\" is not supported; supported: \(VisionConfiguration.supportedModelTypes.joined(separator: ", "))", location: location)
+            }
+            for (key, value) in [("hidden_size", v.hiddenSize), ("num_hidden_layers", v.numHiddenLayers),
+                                 ("image_size", v.imageSize), ("patch_size", v.patchSize)] where value <= 0 {
+                throw EngineError(.configuration, "vision_config.\(key) must be positive, found \(value)", location: location)
+            }
+            if let layers = visionFeatureLayer?.values, layers.isEmpty {
+                throw EngineError(.configuration, "vision_feature_layer is an empty list", location: location)
             }
             guard v.numAttentionHeads > 0, v.hiddenSize % v.numAttentionHeads == 0 else {
                 throw EngineError(.configuration, "vision hidden_size \(v.hiddenSize) is not a multiple of num_attention_heads \(v.numAttentionHeads)", location: location)

@@ -121,7 +121,7 @@ extension VisionLanguageModel {
 /// cache up to there and recomputes the rest of the prefix under the plan (`reusedLength` says how
 /// much was reused). The next run first restores the clean prefix. A plan addressing the vision
 /// tower re-encodes the image and recomputes everything. Not safe for concurrent use.
-public final class PrefixSession: @unchecked Sendable {
+public final class PrefixSession {
     public let model: VisionLanguageModel
     public let prefix: [Int]
     let images: [PixelValues]

@@ -21,6 +21,10 @@ struct Projector {
 }
 
 /// A loaded vision-language model (or a text-only decoder): the entry point for runs.
+///
+/// Weights are read-only after loading and every run allocates its own buffers, so runs may come
+/// from several threads; each run already parallelises (OpenBLAS threads for GEMMs, attention
+/// heads across cores), so one run at a time is the efficient use.
 public final class VisionLanguageModel: @unchecked Sendable {
     public let configuration: ModelConfiguration
     let decoder: LanguageDecoder
@@ -89,12 +93,15 @@ public final class VisionLanguageModel: @unchecked Sendable {
         var all: [Float] = [], total = 0
         for pixels in images {
             let states = try vision.hiddenStates(pixels, indices: featureLayers, runtime: runtime)
-            let tokens = states[featureLayers[0]]!.shape[0]
+            guard let first = states[featureLayers[0]] else {
+                throw EngineError(.input, "vision tower produced no hidden state \(featureLayers[0])")
+            }
+            let tokens = first.shape[0]
             let skip = dropsClassToken ? 1 : 0, n = tokens - skip
             let width = d * featureLayers.count
             var selected = [Float](repeating: 0, count: n * width)
             for (i, layer) in featureLayers.enumerated() {
-                let s = states[layer]!.pointer
+                guard let s = states[layer]?.pointer else { continue }
                 for r in 0..<n { for j in 0..<d { selected[r * width + i * d + j] = s[(r + skip) * d + j] } }
             }
             var hidden = [Float](repeating: 0, count: n * t), out = hidden
