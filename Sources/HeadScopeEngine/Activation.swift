@@ -44,12 +44,24 @@ enum Activation: String {
 
     /// The gated MLP product `act(gate) * up` from rows laid out `[gate | up]` (`width` each).
     func gated(_ gateUp: UnsafePointer<Float>, rows: Int, width: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows {
-            let o = out + r * width
-            o.update(from: gateUp + r * 2 * width, count: width)
-            apply(o, count: width)
-            let up = gateUp + r * 2 * width + width
-            for j in 0..<width { o[j] *= up[j] }
+        let pointers = UncheckedSendable(value: (gateUp, out))
+        forEachRowRange(rows, costPerRow: 8 * width) { range in
+            let (gateUp, out) = pointers.value
+            for r in range {
+                let o = out + r * width
+                o.update(from: gateUp + r * 2 * width, count: width)
+                apply(o, count: width)
+                let up = gateUp + r * 2 * width + width
+                for j in 0..<width { o[j] *= up[j] }
+            }
+        }
+    }
+
+    /// `apply` over `rows` rows of `width` values, split across cores when large.
+    func apply(rows x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        let pointer = UncheckedSendable(value: x)
+        forEachRowRange(rows, costPerRow: 8 * width) { range in
+            apply(pointer.value + range.lowerBound * width, count: range.count * width)
         }
     }
 }

@@ -92,7 +92,7 @@ struct AttentionKernel {
         }
 
         let flops = 4 * queryHeads * rows * keyCount * headDim
-        if flops >= 1 << 20 && queryHeads > 1 {
+        if flops >= ParallelTuning.attentionWork && queryHeads > 1 {
             let threads = BLAS.threadCount
             BLAS.threadCount = 1
             DispatchQueue.concurrentPerform(iterations: queryHeads, execute: perHead)

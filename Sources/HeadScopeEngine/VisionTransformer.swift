@@ -112,7 +112,7 @@ final class VisionTransformer: @unchecked Sendable {
             residual(layer.o, layer.scale1, input: z, rows: tokens, into: xs, scratch: h)
             layer.norm2(xs, rows: tokens, into: h)
             layer.fc1(h, rows: tokens, into: m)
-            activation.apply(m, count: tokens * inner)
+            activation.apply(rows: m, rows: tokens, width: inner)
             residual(layer.fc2, layer.scale2, input: m, rows: tokens, into: xs, scratch: h)
             if indices.contains(l + 1) { result[l + 1] = Tensor(shape: [tokens, d], values: Array(UnsafeBufferPointer(start: xs, count: tokens * d))) }
         }
