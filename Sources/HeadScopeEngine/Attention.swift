@@ -17,6 +17,8 @@ struct AttentionKernel {
     let kvHeads: Int
     let headDim: Int
     let causal: Bool
+    /// Mistral's sliding window: query `i` sees keys `j` with `i - window < j <= i` (nil: no window).
+    var window: Int? = nil
     var scale: Float { 1 / Float(headDim).squareRoot() }
 
     /// Fills `z` and leaves the probabilities in `scores` (`[queryHeads][rows][keyCount]`).
@@ -26,7 +28,7 @@ struct AttentionKernel {
              scores: UnsafeMutablePointer<Float>, plan: LayerPlan?, runtime: PlanRuntime?, tower: Tower) {
         let qStride = queryHeads * headDim, kvStride = kvHeads * headDim
         let group = queryHeads / kvHeads
-        let scale = self.scale, headDim = self.headDim, causal = self.causal
+        let scale = self.scale, headDim = self.headDim, causal = self.causal, window = self.window
         let promptLength = runtime?.promptLength ?? 0
 
         let work = UncheckedSendable(value: (queries, keys, values, z, scores, plan))
@@ -54,25 +56,27 @@ struct AttentionKernel {
             for i in 0..<rows {
                 let position = queryStart + i
                 let visible = causal ? min(keyCount, position + 1) : keyCount
+                let first = window.map { max(0, position - $0 + 1) } ?? 0
                 let row = s + i * keyCount
                 if !blocks.isEmpty {
                     var blocked = [Bool](repeating: false, count: visible)
                     var any = false
                     for (b, block) in blocks.enumerated() where block.queries.contains(position, promptLength: promptLength, tower: tower) {
-                        for j in 0..<visible where keyMasks[b][j] { blocked[j] = true; any = true }
+                        for j in first..<visible where keyMasks[b][j] { blocked[j] = true; any = true }
                     }
                     if any {
                         // A row with every visible key blocked keeps its diagonal.
-                        if !blocked.contains(false), position < visible { blocked[position] = false }
-                        for j in 0..<visible where blocked[j] { row[j] = -.infinity }
+                        if !blocked[first..<visible].contains(false), position < visible { blocked[position] = false }
+                        for j in first..<visible where blocked[j] { row[j] = -.infinity }
                     }
                 }
                 var maximum = -Float.infinity
-                for j in 0..<visible { maximum = max(maximum, row[j]) }
+                for j in first..<visible { maximum = max(maximum, row[j]) }
                 var sum: Float = 0
-                for j in 0..<visible { let e = expf(row[j] - maximum); row[j] = e; sum += e }
+                for j in first..<visible { let e = expf(row[j] - maximum); row[j] = e; sum += e }
                 let inv = 1 / sum
-                for j in 0..<visible { row[j] *= inv }
+                for j in first..<visible { row[j] *= inv }
+                for j in 0..<first { row[j] = 0 }
                 for j in visible..<keyCount { row[j] = 0 }
             }
             keyMasks.removeAll()

@@ -2,7 +2,8 @@ import Foundation
 import HeadScopeBLAS
 
 // Language decoders of the Llama family: Llama, Mistral and Qwen2 differ only in configuration
-// (Qwen2: q/k/v biases; Mistral: sliding window), so one wiring of the shared blocks serves all.
+// (Qwen2: q/k/v biases; Mistral: a sliding attention window on every layer), so one wiring of the
+// shared blocks serves all.
 
 // MARK: - Configuration
 
@@ -63,7 +64,8 @@ final class LanguageDecoder: @unchecked Sendable {
             : try Linear(store, "lm_head", in: c.hiddenSize, out: c.vocabSize, bias: false)
         rope = try RotaryEmbedding(c, location: location)
         activation = try Activation(named: c.hiddenAct ?? "silu", location: location)
-        kernel = AttentionKernel(queryHeads: c.numAttentionHeads, kvHeads: c.kvHeads, headDim: c.resolvedHeadDim, causal: true)
+        kernel = AttentionKernel(queryHeads: c.numAttentionHeads, kvHeads: c.kvHeads, headDim: c.resolvedHeadDim, causal: true,
+                                 window: c.modelType == "mistral" ? c.slidingWindow : nil)
     }
 
     func newCache(capacity: Int) -> KVCache {
@@ -88,8 +90,8 @@ final class LanguageDecoder: @unchecked Sendable {
         let c = config, d = c.hiddenSize, hd = c.resolvedHeadDim
         let hq = c.numAttentionHeads * hd, hkv = c.kvHeads * hd
         let start = cache.count, total = start + rows
-        if let window = c.slidingWindow, c.modelType == "mistral" || (c.useSlidingWindow ?? false), total > window {
-            throw EngineError(.unsupported, "sequence of \(total) tokens exceeds the sliding window \(window); sliding-window attention is not implemented")
+        if let window = c.slidingWindow, c.modelType == "qwen2", c.useSlidingWindow ?? false, total > window {
+            throw EngineError(.unsupported, "sequence of \(total) tokens exceeds Qwen2's sliding window \(window); Qwen2 sliding-window layers are not implemented")
         }
         cache.reserve(total)
         runtime?.beginChunk(.language, start: start, count: rows, keyCount: total)
