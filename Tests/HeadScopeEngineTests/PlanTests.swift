@@ -115,3 +115,27 @@ struct PlanTests {
         expectClose(pa.values, pb.values, relative: 1e-4, absolute: 2e-5, label: "generated attention")
     }
 }
+
+@Suite("Several images")
+struct MultiImageTests {
+    @Test("image features fill image tokens in order; positions before the second image are unchanged")
+    func twoImages() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let second = try PixelValues(height: f.pixels.height, width: f.pixels.width, values: f.pixels.values.map { -0.5 * $0 })
+        let imageToken = 94
+        let tokens = f.prompt + [7, 8] + Array(repeating: imageToken, count: 16) + [9, 10]
+        let both = try f.model.forward(tokens: tokens, images: [f.pixels, second])
+        let one = try f.model.forward(tokens: f.prompt + [7, 8], images: [f.pixels])
+        let vocab = 96, shared = f.prompt.count + 2
+        expectClose(Array(both.logits.prefix(shared * vocab)), one.logits, relative: 1e-4, absolute: 2e-5, label: "shared positions")
+        let secondAlone = try f.model.imageFeatures(second).features
+        #expect(both.imageFeatures.count == 2 * secondAlone.count)
+        expectClose(Array(both.imageFeatures.suffix(secondAlone.count)), secondAlone, relative: 1e-5, absolute: 1e-6, label: "second image features")
+        #expect(mismatch(Array(both.imageFeatures.prefix(secondAlone.count)), secondAlone, relative: 1e-3, absolute: 1e-3) != nil)
+        // A vision-tower plan needs a single image.
+        #expect(throws: EngineError.self) {
+            try f.model.forward(tokens: tokens, images: [f.pixels, second],
+                                plan: InterpretabilityPlan(zCaptures: [CaptureRequest(tower: .vision, positions: .all)]))
+        }
+    }
+}
