@@ -147,6 +147,13 @@ public struct ModelConfiguration: Codable, Sendable {
 
     enum RootKeys: String, CodingKey { case modelType = "model_type" }
 
+    /// A text-only configuration (GGUF decoders).
+    init(text: TextConfiguration) {
+        modelType = text.modelType
+        textConfig = text
+        tieWordEmbeddings = text.tieWordEmbeddings
+    }
+
     public init(from decoder: Decoder) throws {
         let root = try decoder.container(keyedBy: RootKeys.self)
         let type = try root.decode(String.self, forKey: .modelType)

@@ -56,7 +56,7 @@ final class LanguageDecoder: @unchecked Sendable {
 
     init(_ store: TensorStore, _ c: TextConfiguration, tieEmbeddings: Bool) throws {
         config = c
-        let location = store.directory.appendingPathComponent("config.json").path
+        let location = store.configLocation
         embeddings = try store.load("language_model.embed_tokens.weight", shape: [c.vocabSize, c.hiddenSize])
         layers = try (0..<c.numHiddenLayers).map { try DecoderLayer(store, "language_model.layers.\($0)", c) }
         norm = RMSNorm(weight: try store.load("language_model.norm.weight", shape: [c.hiddenSize]), eps: Float(c.rmsNormEps ?? 1e-6))

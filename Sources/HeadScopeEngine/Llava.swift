@@ -34,8 +34,13 @@ public final class VisionLanguageModel: @unchecked Sendable {
     let featureLayers: [Int]
     let dropsClassToken: Bool
 
-    /// Loads a Hugging Face checkpoint folder: `config.json` and single or sharded safetensors.
+    /// Loads a Hugging Face checkpoint folder (`config.json` and single or sharded safetensors) or
+    /// a `.gguf` file holding a Llama or Qwen2 decoder (F32/F16/BF16/Q4_0/Q4_1/Q8_0 tensors).
     public static func load(from directory: URL) throws -> VisionLanguageModel {
+        if directory.pathExtension.lowercased() == "gguf" {
+            let gguf = try GGUFFile(directory)
+            return try VisionLanguageModel(try gguf.configuration(), gguf.store)
+        }
         let config = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
         let store = try TensorStore(directory: directory)
         return try VisionLanguageModel(config, store)
@@ -43,7 +48,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
 
     init(_ config: ModelConfiguration, _ store: TensorStore) throws {
         configuration = config
-        let location = store.directory.appendingPathComponent("config.json").path
+        let location = store.configLocation
         let tie = config.tieWordEmbeddings ?? config.textConfig.tieWordEmbeddings ?? false
         decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
         guard let v = config.visionConfig else {

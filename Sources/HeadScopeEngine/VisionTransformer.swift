@@ -67,7 +67,7 @@ final class VisionTransformer: @unchecked Sendable {
                 scale1: names.layerScale ? try store.load("\(p).layer_scale1.lambda1", shape: [d]) : nil,
                 scale2: names.layerScale ? try store.load("\(p).layer_scale2.lambda1", shape: [d]) : nil)
         }
-        activation = try Activation(named: c.hiddenAct ?? "gelu", location: store.directory.appendingPathComponent("config.json").path)
+        activation = try Activation(named: c.hiddenAct ?? "gelu", location: store.configLocation)
         kernel = AttentionKernel(queryHeads: c.numAttentionHeads, kvHeads: c.numAttentionHeads, headDim: c.headDim, causal: false)
     }
 
