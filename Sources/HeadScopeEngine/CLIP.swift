@@ -6,7 +6,7 @@ extension VisionTransformer {
     /// A CLIP-ViT: `[CLS] + patches`, plus position embeddings, then `pre_layrnorm`. As in
     /// transformers' LLaVA (which does not pass `interpolate_pos_encoding`), the image must have
     /// the trained size.
-    static func clip(_ store: TensorStore, _ c: VisionConfiguration) throws -> VisionTransformer {
+    static func clip(_ store: any WeightProvider, _ c: VisionConfiguration) throws -> VisionTransformer {
         let d = c.hiddenSize, n = (c.imageSize / c.patchSize) * (c.imageSize / c.patchSize)
         let projection = try patchProjection(store, "vision_tower.embeddings.patch_embedding", c, bias: false)
         let cls = try store.load("vision_tower.embeddings.class_embedding", shape: [d])

@@ -136,6 +136,10 @@ public struct ModelConfiguration: Codable, Sendable {
     public var visionFeatureSelectStrategy: String?
     public var multimodalProjectorBias: Bool?
     public var tieWordEmbeddings: Bool?
+    /// A space-to-depth factor `s` applied to the selected patch grid before the projector (not a
+    /// transformers LLaVA key; HeadScope's built-in model uses it): each `s x s` block of patches
+    /// becomes one token whose features are the block's patches in (row, column) order.
+    public var projectorPixelShuffle: Int?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", textConfig = "text_config", visionConfig = "vision_config"
@@ -143,14 +147,26 @@ public struct ModelConfiguration: Codable, Sendable {
         case projectorHiddenAct = "projector_hidden_act", visionFeatureLayer = "vision_feature_layer"
         case visionFeatureSelectStrategy = "vision_feature_select_strategy"
         case multimodalProjectorBias = "multimodal_projector_bias", tieWordEmbeddings = "tie_word_embeddings"
+        case projectorPixelShuffle = "projector_pixel_shuffle"
     }
 
     enum RootKeys: String, CodingKey { case modelType = "model_type" }
 
-    /// A text-only configuration (GGUF decoders).
-    init(text: TextConfiguration) {
-        modelType = text.modelType
+    /// A configuration assembled in code: a text-only decoder when `vision` is nil, else a LLaVA
+    /// model (`model_type` "llava").
+    public init(text: TextConfiguration, vision: VisionConfiguration? = nil, imageTokenId: Int? = nil,
+                projectorHiddenAct: String? = nil, visionFeatureLayer: IntOrList? = nil,
+                visionFeatureSelectStrategy: String? = nil, projectorPixelShuffle: Int? = nil,
+                multimodalProjectorBias: Bool? = nil) {
+        modelType = vision == nil ? text.modelType : "llava"
         textConfig = text
+        visionConfig = vision
+        self.imageTokenId = imageTokenId
+        self.projectorHiddenAct = projectorHiddenAct
+        self.visionFeatureLayer = visionFeatureLayer
+        self.visionFeatureSelectStrategy = visionFeatureSelectStrategy
+        self.projectorPixelShuffle = projectorPixelShuffle
+        self.multimodalProjectorBias = multimodalProjectorBias
         tieWordEmbeddings = text.tieWordEmbeddings
     }
 
@@ -177,6 +193,7 @@ public struct ModelConfiguration: Codable, Sendable {
         visionFeatureSelectStrategy = try c.decodeIfPresent(String.self, forKey: .visionFeatureSelectStrategy)
         multimodalProjectorBias = try c.decodeIfPresent(Bool.self, forKey: .multimodalProjectorBias)
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings)
+        projectorPixelShuffle = try c.decodeIfPresent(Int.self, forKey: .projectorPixelShuffle)
     }
 
     /// Reads and validates `config.json`, turning decoding failures into messages naming the key.
@@ -224,6 +241,9 @@ public struct ModelConfiguration: Codable, Sendable {
             for (key, value) in [("hidden_size", v.hiddenSize), ("num_hidden_layers", v.numHiddenLayers),
                                  ("image_size", v.imageSize), ("patch_size", v.patchSize)] where value <= 0 {
                 throw EngineError(.configuration, "vision_config.\(key) must be positive, found \(value)", location: location)
+            }
+            if let s = projectorPixelShuffle, s < 1 {
+                throw EngineError(.configuration, "projector_pixel_shuffle must be at least 1, found \(s)", location: location)
             }
             if let layers = visionFeatureLayer?.values, layers.isEmpty {
                 throw EngineError(.configuration, "vision_feature_layer is an empty list", location: location)

@@ -6,7 +6,7 @@
 extension VisionTransformer {
     /// A DINOv2-ViT: `[CLS] + patches` plus position embeddings resized (bicubic, as transformers)
     /// to the image's grid whenever it differs from the trained one; any image size works.
-    static func dinov2(_ store: TensorStore, _ c: VisionConfiguration) throws -> VisionTransformer {
+    static func dinov2(_ store: any WeightProvider, _ c: VisionConfiguration) throws -> VisionTransformer {
         let d = c.hiddenSize, n = (c.imageSize / c.patchSize) * (c.imageSize / c.patchSize)
         let projection = try patchProjection(store, "vision_tower.embeddings.patch_embeddings.projection", c, bias: true)
         let cls = try store.load("vision_tower.embeddings.cls_token", shape: [1, 1, d])

@@ -10,7 +10,7 @@ struct Linear {
     let inFeatures: Int
     let outFeatures: Int
 
-    init(_ store: TensorStore, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) throws {
+    init(_ store: any WeightProvider, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool) throws {
         weight = try store.load("\(prefix).weight", shape: [outFeatures, inFeatures])
         self.bias = bias ? try store.load("\(prefix).bias", shape: [outFeatures]) : nil
         self.inFeatures = inFeatures

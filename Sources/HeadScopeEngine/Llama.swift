@@ -26,7 +26,7 @@ struct DecoderLayer {
     let gateUp: Linear
     let down: Linear
 
-    init(_ store: TensorStore, _ prefix: String, _ c: TextConfiguration) throws {
+    init(_ store: any WeightProvider, _ prefix: String, _ c: TextConfiguration) throws {
         let d = c.hiddenSize, hd = c.resolvedHeadDim, eps = Float(c.rmsNormEps ?? 1e-6)
         inputNorm = RMSNorm(weight: try store.load("\(prefix).input_layernorm.weight", shape: [d]), eps: eps)
         postAttentionNorm = RMSNorm(weight: try store.load("\(prefix).post_attention_layernorm.weight", shape: [d]), eps: eps)
@@ -54,7 +54,7 @@ final class LanguageDecoder: @unchecked Sendable {
     let activation: Activation
     let kernel: AttentionKernel
 
-    init(_ store: TensorStore, _ c: TextConfiguration, tieEmbeddings: Bool) throws {
+    init(_ store: any WeightProvider, _ c: TextConfiguration, tieEmbeddings: Bool) throws {
         config = c
         let location = store.configLocation
         embeddings = try store.load("language_model.embed_tokens.weight", shape: [c.vocabSize, c.hiddenSize])

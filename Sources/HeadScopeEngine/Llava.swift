@@ -33,6 +33,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
     /// Hidden-state indices feeding the projector (0: tower input, i: after layer i), in order.
     let featureLayers: [Int]
     let dropsClassToken: Bool
+    let pixelShuffle: Int
 
     /// Loads a Hugging Face checkpoint folder (`config.json` and single or sharded safetensors) or
     /// a `.gguf` file holding a Llama or Qwen2 decoder (F32/F16/BF16/Q4_0/Q4_1/Q8_0 tensors).
@@ -46,13 +47,27 @@ public final class VisionLanguageModel: @unchecked Sendable {
         return try VisionLanguageModel(config, store)
     }
 
-    init(_ config: ModelConfiguration, _ store: TensorStore) throws {
+    /// Builds a model from a configuration and weights assembled in code (e.g. a GGUF decoder, a
+    /// vision tower converted from another format and a connector, in a `WeightCollection`).
+    public convenience init(configuration: ModelConfiguration, weights: any WeightProvider) throws {
+        try configuration.validate(weights.configLocation)
+        try self.init(configuration, weights)
+    }
+
+    /// The decoder configuration and weights of a `.gguf` file (architectures llama, qwen2), to
+    /// combine with other parts.
+    public static func ggufDecoder(at url: URL) throws -> (text: TextConfiguration, weights: any WeightProvider) {
+        let gguf = try GGUFFile(url)
+        return (try gguf.configuration().textConfig, gguf.store)
+    }
+
+    init(_ config: ModelConfiguration, _ store: any WeightProvider) throws {
         configuration = config
         let location = store.configLocation
         let tie = config.tieWordEmbeddings ?? config.textConfig.tieWordEmbeddings ?? false
         decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
         guard let v = config.visionConfig else {
-            vision = nil; projector = nil; featureLayers = []; dropsClassToken = false
+            vision = nil; projector = nil; featureLayers = []; dropsClassToken = false; pixelShuffle = 1
             return
         }
         switch v.modelType {
@@ -69,13 +84,16 @@ public final class VisionLanguageModel: @unchecked Sendable {
             return (i + count) % count
         }
         dropsClassToken = (config.visionFeatureSelectStrategy ?? "default") == "default"
+        pixelShuffle = config.projectorPixelShuffle ?? 1
         guard config.imageToken != nil else {
             throw EngineError(.configuration, "missing required key \"image_token_index\"", location: location)
         }
         let bias = config.multimodalProjectorBias ?? true, t = config.textConfig.hiddenSize
         projector = Projector(
-            linear1: try Linear(store, "multi_modal_projector.linear_1", in: v.hiddenSize * featureLayers.count, out: t, bias: bias),
-            linear2: try Linear(store, "multi_modal_projector.linear_2", in: t, out: t, bias: bias),
+            linear1: try Linear(store, "multi_modal_projector.linear_1",
+                                in: v.hiddenSize * featureLayers.count * pixelShuffle * pixelShuffle,
+                                out: projectorWidth(store, t), bias: bias),
+            linear2: try Linear(store, "multi_modal_projector.linear_2", in: projectorWidth(store, t), out: t, bias: bias),
             activation: try Activation(named: config.projectorHiddenAct ?? "gelu", location: location))
     }
 
@@ -102,21 +120,41 @@ public final class VisionLanguageModel: @unchecked Sendable {
                 throw EngineError(.input, "vision tower produced no hidden state \(featureLayers[0])")
             }
             let tokens = first.shape[0]
-            let skip = dropsClassToken ? 1 : 0, n = tokens - skip
+            let skip = dropsClassToken ? 1 : 0
+            var n = tokens - skip
             let width = d * featureLayers.count
             var selected = [Float](repeating: 0, count: n * width)
             for (i, layer) in featureLayers.enumerated() {
                 guard let s = states[layer]?.pointer else { continue }
                 for r in 0..<n { for j in 0..<d { selected[r * width + i * d + j] = s[(r + skip) * d + j] } }
             }
-            var hidden = [Float](repeating: 0, count: n * t), out = hidden
+            if pixelShuffle > 1 { (selected, n) = try shuffle(selected, tokens: n, width: width) }
+            let inner = projector.linear1.outFeatures
+            var hidden = [Float](repeating: 0, count: n * inner), out = [Float](repeating: 0, count: n * t)
             selected.withUnsafeBufferPointer { projector.linear1($0.baseAddress!, rows: n, into: &hidden) }
-            hidden.withUnsafeMutableBufferPointer { projector.activation.apply($0.baseAddress!, count: n * t) }
+            hidden.withUnsafeMutableBufferPointer { projector.activation.apply($0.baseAddress!, count: n * inner) }
             hidden.withUnsafeBufferPointer { projector.linear2($0.baseAddress!, rows: n, into: &out) }
             all += out
             total += n
         }
         return (all, total)
+    }
+
+    /// Space-to-depth on a square token grid: `[side * side, width]` -> `[(side/s)^2, s * s * width]`,
+    /// block `(gy, gx)` holding patches `(gy*s + dy, gx*s + dx)` in `(dy, dx)` order.
+    func shuffle(_ x: [Float], tokens n: Int, width: Int) throws -> ([Float], Int) {
+        let s = pixelShuffle, side = Int(Double(n).squareRoot().rounded())
+        guard side * side == n, side % s == 0 else {
+            throw EngineError(.input, "pixel shuffle \(s) needs a square patch grid divisible by \(s); the image gives \(n) patches")
+        }
+        let outSide = side / s
+        var out = [Float](repeating: 0, count: n * width)
+        for gy in 0..<outSide { for gx in 0..<outSide { for dy in 0..<s { for dx in 0..<s {
+            let source = ((gy * s + dy) * side + gx * s + dx) * width
+            let target = ((gy * outSide + gx) * s * s + dy * s + dx) * width
+            for j in 0..<width { out[target + j] = x[source + j] }
+        } } } }
+        return (out, outSide * outSide)
     }
 
     /// The vision features after the projector, `[n, hidden]` row-major, for one image.
@@ -146,6 +184,12 @@ public final class VisionLanguageModel: @unchecked Sendable {
             }
         }
     }
+}
+
+/// The projector's inner width: `linear_1`'s output size as stored (LLaVA uses the text width;
+/// connectors trained with another width store it in their weights).
+private func projectorWidth(_ store: any WeightProvider, _ textWidth: Int) -> Int {
+    store.shape(of: "multi_modal_projector.linear_1.weight")?.first ?? textWidth
 }
 
 extension Linear {

@@ -24,7 +24,7 @@ struct LayerNorm {
     let bias: Tensor
     let eps: Float
 
-    init(_ store: TensorStore, _ prefix: String, dim: Int, eps: Float) throws {
+    init(_ store: any WeightProvider, _ prefix: String, dim: Int, eps: Float) throws {
         weight = try store.load("\(prefix).weight", shape: [dim])
         bias = try store.load("\(prefix).bias", shape: [dim])
         self.eps = eps

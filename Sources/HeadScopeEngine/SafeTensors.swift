@@ -57,7 +57,7 @@ public final class TensorStore: @unchecked Sendable {
     public let directory: URL
 
     /// Where configuration problems are reported: `config.json`, or the GGUF file itself.
-    var configLocation: String {
+    public var configLocation: String {
         directory.pathExtension.lowercased() == "gguf" ? directory.path : directory.appendingPathComponent("config.json").path
     }
 
@@ -146,8 +146,6 @@ public final class TensorStore: @unchecked Sendable {
         return n
     }
 
-    /// Whether a tensor exists under its normalised name.
-    public func contains(_ name: String) -> Bool { aliases[name] != nil }
 
     /// Loads the tensor with normalised name `name` as fp32, checking its shape.
     public func load(_ name: String, shape expected: [Int]) throws -> Tensor {

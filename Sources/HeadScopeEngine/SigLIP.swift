@@ -5,7 +5,7 @@
 extension VisionTransformer {
     /// A SigLIP-ViT: patches plus position embeddings. The image must have the trained size (as in
     /// transformers' LLaVA, which does not interpolate). The pooling head is not used by LLaVA.
-    static func siglip(_ store: TensorStore, _ c: VisionConfiguration) throws -> VisionTransformer {
+    static func siglip(_ store: any WeightProvider, _ c: VisionConfiguration) throws -> VisionTransformer {
         let d = c.hiddenSize, n = (c.imageSize / c.patchSize) * (c.imageSize / c.patchSize)
         let projection = try patchProjection(store, "vision_tower.embeddings.patch_embedding", c, bias: true)
         let positions = try store.load("vision_tower.embeddings.position_embedding.weight", shape: [n, d])

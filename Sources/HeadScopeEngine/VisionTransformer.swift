@@ -43,7 +43,7 @@ final class VisionTransformer: @unchecked Sendable {
     let kernel: AttentionKernel
     let embed: (PixelValues) throws -> (Tensor, Int)   // hidden states [tokens, d] and token count
 
-    init(_ store: TensorStore, _ c: VisionConfiguration, names: VisionLayerNames, qkvBias: Bool,
+    init(_ store: any WeightProvider, _ c: VisionConfiguration, names: VisionLayerNames, qkvBias: Bool,
          embed: @escaping (PixelValues) throws -> (Tensor, Int)) throws {
         config = c
         self.embed = embed
@@ -151,7 +151,7 @@ func patchEmbed(_ pixels: PixelValues, projection: Linear, patch p: Int) throws 
 }
 
 /// Loads a `[D, C, p, p]` convolution as a `[D, C * p * p]` linear layer.
-func patchProjection(_ store: TensorStore, _ prefix: String, _ c: VisionConfiguration, bias: Bool) throws -> Linear {
+func patchProjection(_ store: any WeightProvider, _ prefix: String, _ c: VisionConfiguration, bias: Bool) throws -> Linear {
     let channels = c.numChannels ?? 3, p = c.patchSize, d = c.hiddenSize
     let conv = try store.load("\(prefix).weight", shape: [d, channels, p, p])
     return Linear(weight: Tensor(shape: [d, channels * p * p], values: conv.values),
