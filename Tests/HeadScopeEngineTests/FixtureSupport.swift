@@ -21,8 +21,9 @@ struct EngineFixture {
         prompt = try golden.tensor("input_ids").int64Values.map(Int.init)
         let p = try golden.tensor("pixel_values")
         pixels = try PixelValues(channels: p.shape[0], height: p.shape[1], width: p.shape[2], values: p.values)
-        let json = golden.metadata["plans"] ?? "{}"
-        plans = try JSONDecoder().decode([String: InterpretabilityPlan].self, from: Data(json.utf8))
+        struct Metadata: Decodable { var plans: [String: InterpretabilityPlan] }
+        let json = golden.metadata["fixture"] ?? #"{"plans": {}}"#
+        plans = try JSONDecoder().decode(Metadata.self, from: Data(json.utf8)).plans
     }
 
     var language: (layers: Int, heads: Int) {
