@@ -117,6 +117,18 @@ public struct VisionConfiguration: Codable, Sendable {
         case layerscaleValue = "layerscale_value", qkvBias = "qkv_bias", useSwigluFfn = "use_swiglu_ffn"
     }
 
+    /// A vision configuration built in code (e.g. for a tower converted from another format).
+    public init(modelType: String, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int,
+                imageSize: Int, patchSize: Int, intermediateSize: Int? = nil, mlpRatio: Double? = nil,
+                numChannels: Int? = nil, layerNormEps: Double? = nil, hiddenAct: String? = nil,
+                layerscaleValue: Double? = nil, qkvBias: Bool? = nil, useSwigluFfn: Bool? = nil) {
+        self.modelType = modelType; self.hiddenSize = hiddenSize; self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads; self.imageSize = imageSize; self.patchSize = patchSize
+        self.intermediateSize = intermediateSize; self.mlpRatio = mlpRatio; self.numChannels = numChannels
+        self.layerNormEps = layerNormEps; self.hiddenAct = hiddenAct; self.layerscaleValue = layerscaleValue
+        self.qkvBias = qkvBias; self.useSwigluFfn = useSwigluFfn
+    }
+
     /// Vision towers this engine runs (`clip_vision_model`, `siglip_vision_model`, `dinov2`).
     public static let supportedModelTypes = ["clip_vision_model", "siglip_vision_model", "dinov2"]
 

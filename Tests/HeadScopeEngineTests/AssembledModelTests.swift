@@ -30,6 +30,27 @@ struct AssembledModelTests {
         #expect(generated.tokens == (try golden.tensor("generated").int64Values.map(Int.init)))
     }
 
+    @Test("configurations built in code equal the JSON ones")
+    func configurationInCode() throws {
+        let directory = EngineFixture.directory.appendingPathComponent("shuffle_dinov2_llama")
+        let json = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let vision = VisionConfiguration(modelType: "dinov2", hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+                                         imageSize: 32, patchSize: 8, mlpRatio: 2, layerNormEps: 1e-6, hiddenAct: "gelu",
+                                         layerscaleValue: 0.5, qkvBias: true)
+        let config = ModelConfiguration(text: json.textConfig, vision: vision, imageTokenId: 96, projectorHiddenAct: "gelu",
+                                        visionFeatureLayer: .list([1, 2]), visionFeatureSelectStrategy: "default",
+                                        projectorPixelShuffle: 2)
+        let vt = try GoldenTensors("engine/shuffle_dinov2_llama/vision_tower.safetensors")
+        let weights = WeightCollection([try TensorStore(directory: directory),
+                                        try NamedTensors(vt.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.")])
+        let a = try VisionLanguageModel(configuration: config, weights: weights)
+        let golden = try GoldenTensors("engine/shuffle_dinov2_llama/golden.safetensors")
+        let prompt = try golden.tensor("input_ids").int64Values.map(Int.init)
+        let p = try golden.tensor("pixel_values")
+        let pixels = try PixelValues(height: p.shape[1], width: p.shape[2], values: p.values)
+        #expect(try a.forward(tokens: prompt, images: [pixels]).logits == (try Self.model().forward(tokens: prompt, images: [pixels]).logits))
+    }
+
     @Test("a missing part is reported with every place searched")
     func missingPart() throws {
         let directory = EngineFixture.directory.appendingPathComponent("shuffle_dinov2_llama")
