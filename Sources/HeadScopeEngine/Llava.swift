@@ -64,7 +64,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
     init(_ config: ModelConfiguration, _ store: any WeightProvider) throws {
         configuration = config
         let location = store.configLocation
-        let tie = config.tieWordEmbeddings ?? config.textConfig.tieWordEmbeddings ?? false
+        // As LlavaConfig: either the top-level or the text config's flag ties the LM head.
+        let tie = (config.tieWordEmbeddings ?? false) || (config.textConfig.tieWordEmbeddings ?? false)
         decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
         guard let v = config.visionConfig else {
             vision = nil; projector = nil; featureLayers = []; dropsClassToken = false; pixelShuffle = 1
