@@ -17,7 +17,9 @@ public final class Tensor: @unchecked Sendable {
     /// A tensor holding a copy of `values`.
     public convenience init(shape: [Int], values: [Float]) {
         self.init(shape: shape)
-        for i in 0..<min(values.count, storage.count) { storage[i] = values[i] }
+        values.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { pointer.update(from: base, count: min(source.count, count)) }
+        }
     }
 
     deinit { storage.deallocate() }
