@@ -24,9 +24,15 @@ public struct GenerationOptions: Sendable {
     /// Sees the generated ids after each step; true stops (stop strings need the tokenizer, so
     /// the caller decides).
     public var stop: (@Sendable ([Int]) -> Bool)?
+    /// Also feed the last generated token through the model (its logits are discarded), so plans
+    /// capture and edit it like the other generated tokens; without this the last token, which
+    /// decoding never needs to feed back, has no activations.
+    public var feedLastToken: Bool
 
-    public init(maxNewTokens: Int = 128, eosTokenIds: [Int]? = nil, stop: (@Sendable ([Int]) -> Bool)? = nil) {
+    public init(maxNewTokens: Int = 128, eosTokenIds: [Int]? = nil, stop: (@Sendable ([Int]) -> Bool)? = nil,
+                feedLastToken: Bool = false) {
         self.maxNewTokens = maxNewTokens; self.eosTokenIds = eosTokenIds; self.stop = stop
+        self.feedLastToken = feedLastToken
     }
 }
 
@@ -101,6 +107,10 @@ extension VisionLanguageModel {
             if generated.count == options.maxNewTokens { break }
             try decoder.embed([best][0..<1], into: x)
             logits = try decoder.forward(x, rows: 1, cache: cache, runtime: runtime, logitRows: 1)
+        }
+        if options.feedLastToken, let last = generated.last {
+            try decoder.embed([last][0..<1], into: x)
+            _ = try decoder.forward(x, rows: 1, cache: cache, runtime: runtime, logitRows: 0)
         }
         return GenerationResult(tokens: generated, promptLength: prompt.count, promptLogits: promptLogits,
                                 captures: runtime.finish(), stopReason: reason, reusedLength: reusedLength, reusedPrefix: reused)

@@ -96,6 +96,19 @@ struct PlanTests {
         #expect(all.stopReason == .maxTokens && all.tokens.count == 8)
     }
 
+    @Test("feeding the last generated token captures it too")
+    func feedLastToken() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let plan = InterpretabilityPlan(zCaptures: [CaptureRequest(layers: [1], positions: .generated)])
+        let plain = try f.model.generate(prompt: f.prompt, images: [f.pixels], plan: plan, options: .init(maxNewTokens: 5))
+        let fed = try f.model.generate(prompt: f.prompt, images: [f.pixels], plan: plan, options: .init(maxNewTokens: 5, feedLastToken: true))
+        #expect(fed.tokens == plain.tokens)
+        #expect(plain.captures.z[0].positions == Array(25..<29))
+        #expect(fed.captures.z[0].positions == Array(25..<30))
+        let full = try f.model.forward(tokens: f.prompt + fed.tokens, images: [f.pixels], plan: plan, promptLength: f.prompt.count)
+        expectClose(fed.captures.z[0].values, full.captures.z[0].values, relative: 1e-4, absolute: 2e-5, label: "z with the last token")
+    }
+
     @Test("z captures at generated positions during decoding equal a full forward over the same tokens")
     func incrementalCaptures() throws {
         let f = try EngineFixture("llava_siglip_qwen2")
