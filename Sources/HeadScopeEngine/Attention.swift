@@ -12,6 +12,7 @@ struct UncheckedSendable<Value>: @unchecked Sendable { let value: Value }
 /// per query head and no mask tensor exists; causality is a per-row visible length. Each query
 /// head's scores `[rows, keyCount]` come from one sgemm and go back through one sgemm into `z`.
 /// Heads run in parallel (OpenBLAS set to one thread meanwhile) when the work is large enough.
+/// Score buffers exist per worker, not per head, unless the plan captures this layer's attention.
 struct AttentionKernel {
     let queryHeads: Int
     let kvHeads: Int
@@ -21,22 +22,29 @@ struct AttentionKernel {
     var window: Int? = nil
     var scale: Float { 1 / Float(headDim).squareRoot() }
 
-    /// Fills `z` and leaves the probabilities in `scores` (`[queryHeads][rows][keyCount]`).
+    /// Fills `z` (`[rows, queryHeads * headDim]`) and records captured probabilities.
     /// `queryStart` is the absolute position of query row 0; key `j` is at position `j`.
     func run(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
              rows: Int, keyCount: Int, queryStart: Int, z: UnsafeMutablePointer<Float>,
-             scores: UnsafeMutablePointer<Float>, plan: LayerPlan?, runtime: PlanRuntime?, tower: Tower) {
+             plan: LayerPlan?, runtime: PlanRuntime?, tower: Tower) {
+        let flops = 4 * queryHeads * rows * keyCount * headDim
+        let parallel = flops >= ParallelTuning.attentionWork && queryHeads > 1
+        let workers = parallel ? min(queryHeads, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let keepAll = !(plan?.attentionCaptures.isEmpty ?? true)
+        let slots = keepAll ? queryHeads : workers
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: slots * rows * keyCount)
+        defer { scores.deallocate() }
         let qStride = queryHeads * headDim, kvStride = kvHeads * headDim
         let group = queryHeads / kvHeads
         let scale = self.scale, headDim = self.headDim, causal = self.causal, window = self.window
         let promptLength = runtime?.promptLength ?? 0
 
         let work = UncheckedSendable(value: (queries, keys, values, z, scores, plan))
-        let perHead: @Sendable (Int) -> Void = { h in
+        let perHead: @Sendable (Int, Int) -> Void = { h, slot in
             let (queries, keys, values, z, scores, plan) = work.value
             let g = h / group
             let q = queries + h * headDim, k = keys + g * headDim, v = values + g * headDim
-            let s = scores + h * rows * keyCount
+            let s = scores + (keepAll ? h : slot) * rows * keyCount
             BLAS.sgemm(.none, .transposed, m: rows, n: keyCount, k: headDim, alpha: scale,
                        a: q, lda: qStride, b: k, ldb: kvStride, beta: 0, c: s, ldc: keyCount)
             let replacements = plan?.replacements[h] ?? []
@@ -95,20 +103,19 @@ struct AttentionKernel {
             }
         }
 
-        let flops = 4 * queryHeads * rows * keyCount * headDim
-        if flops >= ParallelTuning.attentionWork && queryHeads > 1 {
+        if parallel {
             let threads = BLAS.threadCount
             BLAS.threadCount = 1
-            DispatchQueue.concurrentPerform(iterations: queryHeads, execute: perHead)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for h in stride(from: w, to: queryHeads, by: workers) { perHead(h, w) }
+            }
             BLAS.threadCount = threads
         } else {
-            for h in 0..<queryHeads { perHead(h) }
+            for h in 0..<queryHeads { perHead(h, 0) }
         }
 
-        if let plan, let runtime {
-            if !plan.attentionCaptures.isEmpty {
-                runtime.recordAttention(tower, plan, scores: scores, rows: rows, keyCount: keyCount)
-            }
+        if keepAll, let plan, let runtime {
+            runtime.recordAttention(tower, plan, scores: scores, rows: rows, keyCount: keyCount)
         }
     }
 }

@@ -103,8 +103,7 @@ final class LanguageDecoder: @unchecked Sendable {
         let z = UnsafeMutablePointer<Float>.allocate(capacity: rows * hq)
         let gu = UnsafeMutablePointer<Float>.allocate(capacity: rows * 2 * inner)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: rows * inner)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: c.numAttentionHeads * rows * total)
-        defer { [h, qkv, q, z, gu, m, scores].forEach { $0.deallocate() } }
+        defer { [h, qkv, q, z, gu, m].forEach { $0.deallocate() } }
 
         for (l, layer) in layers.enumerated() {
             let plan = runtime?.layer(.language, l)
@@ -123,7 +122,7 @@ final class LanguageDecoder: @unchecked Sendable {
                 runtime.recordKV(.language, plan, keys: kRows, values: vRows, rows: rows)
             }
             kernel.run(queries: q, keys: cache.keys(l), values: cache.values(l), rows: rows, keyCount: total,
-                       queryStart: start, z: z, scores: scores, plan: plan, runtime: runtime, tower: .language)
+                       queryStart: start, z: z, plan: plan, runtime: runtime, tower: .language)
             if let plan, let runtime {
                 applyEdits(plan, z: z, rows: rows, start: start, queryHeads: c.numAttentionHeads, headDim: hd,
                            promptLength: runtime.promptLength, tower: .language)

@@ -85,6 +85,9 @@ final class PlanRuntime {
             for (name, array) in [("keys", r.keys), ("values", r.values)] where array.count != d && array.count != n * d {
                 throw EngineError(.plan, "kv replacement \(i): \(name) has \(array.count) values; expected head_dim \(d) or positions x head_dim \(n * d)")
             }
+            guard Set(r.positions).count == r.positions.count else {
+                throw EngineError(.plan, "kv replacement \(i): positions repeat; give each key position once")
+            }
             var list: [LayerPlan.Replacement] = []
             for (j, p) in r.positions.enumerated() {
                 let k = r.keys.count == d ? r.keys[0..<d] : r.keys[(j * d)..<((j + 1) * d)]

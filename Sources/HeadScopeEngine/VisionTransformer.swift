@@ -89,8 +89,7 @@ final class VisionTransformer: @unchecked Sendable {
         let v = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
         let z = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: tokens * inner)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: c.numAttentionHeads * tokens * tokens)
-        defer { [h, q, k, v, z, m, scores].forEach { $0.deallocate() } }
+        defer { [h, q, k, v, z, m].forEach { $0.deallocate() } }
         let xs = x.pointer
 
         for (l, layer) in layers.prefix(depth).enumerated() {
@@ -103,7 +102,7 @@ final class VisionTransformer: @unchecked Sendable {
                 runtime.recordKV(.vision, plan, keys: k, values: v, rows: tokens)
             }
             kernel.run(queries: q, keys: k, values: v, rows: tokens, keyCount: tokens, queryStart: 0,
-                       z: z, scores: scores, plan: plan, runtime: runtime, tower: .vision)
+                       z: z, plan: plan, runtime: runtime, tower: .vision)
             if let plan, let runtime {
                 applyEdits(plan, z: z, rows: tokens, start: 0, queryHeads: c.numAttentionHeads, headDim: c.headDim,
                            promptLength: 0, tower: .vision)

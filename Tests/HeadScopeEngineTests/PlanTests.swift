@@ -68,6 +68,7 @@ struct PlanTests {
             (InterpretabilityPlan(edits: [HeadEdit(layer: 0, head: 0, positions: .all, operation: .add([1, 2, 3]))]), "head_dim is 8"),
             (InterpretabilityPlan(kvReplacements: [KVReplacement(layer: 0, head: 0, positions: [1, 2], keys: Array(repeating: 0, count: 12), values: Array(repeating: 0, count: 8))]), "keys has 12 values"),
             (InterpretabilityPlan(zCaptures: [CaptureRequest(tower: .vision, layers: [3], positions: .all)]), "the vision tower has 3 layers"),
+            (InterpretabilityPlan(kvReplacements: [KVReplacement(layer: 0, head: 0, positions: [4, 4], keys: Array(repeating: 0, count: 8), values: Array(repeating: 0, count: 8))]), "positions repeat"),
         ]
         for (plan, text) in cases {
             do {
