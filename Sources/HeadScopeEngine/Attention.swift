@@ -26,7 +26,8 @@ struct AttentionKernel {
     /// `queryStart` is the absolute position of query row 0; key `j` is at position `j`.
     func run(queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
              rows: Int, keyCount: Int, queryStart: Int, z: UnsafeMutablePointer<Float>,
-             plan: LayerPlan?, runtime: PlanRuntime?, tower: Tower) {
+             plan: LayerPlan?, runtime: PlanRuntime?, tower: Tower,
+             queryStride: Int? = nil, keyValueStride: Int? = nil) {
         let flops = 4 * queryHeads * rows * keyCount * headDim
         let parallel = flops >= ParallelTuning.attentionWork && queryHeads > 1
         let workers = parallel ? min(queryHeads, ProcessInfo.processInfo.activeProcessorCount) : 1
@@ -34,7 +35,9 @@ struct AttentionKernel {
         let slots = keepAll ? queryHeads : workers
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: slots * rows * keyCount)
         defer { scores.deallocate() }
-        let qStride = queryHeads * headDim, kvStride = kvHeads * headDim
+        // Row strides: queries and keys/values may sit inside a fused q|k|v buffer; z is dense.
+        let qStride = queryStride ?? queryHeads * headDim, zStride = queryHeads * headDim
+        let kvStride = keyValueStride ?? kvHeads * headDim
         let group = queryHeads / kvHeads
         let scale = self.scale, headDim = self.headDim, causal = self.causal, window = self.window
         let promptLength = runtime?.promptLength ?? 0
@@ -89,14 +92,14 @@ struct AttentionKernel {
             }
             keyMasks.removeAll()
             BLAS.sgemm(.none, .none, m: rows, n: headDim, k: keyCount, a: s, lda: keyCount,
-                       b: v, ldb: kvStride, beta: 0, c: z + h * headDim, ldc: qStride)
+                       b: v, ldb: kvStride, beta: 0, c: z + h * headDim, ldc: zStride)
             for r in replacements where r.position < keyCount {
                 r.value.withUnsafeBufferPointer { vb in
                     let real = v + r.position * kvStride
                     for i in 0..<rows {
                         let p = s[i * keyCount + r.position]
                         if p == 0 { continue }
-                        let out = z + i * qStride + h * headDim
+                        let out = z + i * zStride + h * headDim
                         for d in 0..<headDim { out[d] += p * (vb[d] - real[d]) }
                     }
                 }

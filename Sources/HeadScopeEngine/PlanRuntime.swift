@@ -190,10 +190,11 @@ final class PlanRuntime {
         }
     }
 
-    /// Keys and values of the new rows (row stride `kvHeads * headDim`).
-    func recordKV(_ tower: Tower, _ lp: LayerPlan, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int) {
+    /// Keys and values of the new rows (row stride `kvHeads * headDim` unless given).
+    func recordKV(_ tower: Tower, _ lp: LayerPlan, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int,
+                  stride rowStride: Int? = nil) {
         guard let g = geometry[tower] else { return }
-        let stride = g.kvHeads * g.headDim, group = g.queryHeads / g.kvHeads
+        let stride = rowStride ?? g.kvHeads * g.headDim, group = g.queryHeads / g.kvHeads
         for c in lp.kvCaptures {
             record(&kvAcc[c.request], c, width: g.headDim, rows: rows) { r, h, out in
                 for j in 0..<g.headDim { out[j] = keys[r * stride + (h / group) * g.headDim + j] }

@@ -21,7 +21,9 @@ public struct PixelValues: Sendable {
 /// attention, optional layer scale, LayerNorm, fc1-activation-fc2 MLP, optional layer scale.
 struct VisionEncoderLayer {
     let norm1, norm2: LayerNorm
-    let q, k, v, o: Linear
+    /// q, k and v stacked (`[q | k | v]` outputs), one GEMM.
+    let qkv: Linear
+    let o: Linear
     let fc1, fc2: Linear
     let scale1, scale2: Tensor?
 }
@@ -58,9 +60,9 @@ final class VisionTransformer: @unchecked Sendable {
             return VisionEncoderLayer(
                 norm1: try LayerNorm(store, "\(p).\(names.norm1)", dim: d, eps: eps),
                 norm2: try LayerNorm(store, "\(p).\(names.norm2)", dim: d, eps: eps),
-                q: try Linear(store, "\(a).q_proj", in: d, out: d, bias: qkvBias),
-                k: try Linear(store, "\(a).k_proj", in: d, out: d, bias: qkvBias),
-                v: try Linear(store, "\(a).v_proj", in: d, out: d, bias: qkvBias),
+                qkv: Linear.concatenating([try Linear(store, "\(a).q_proj", in: d, out: d, bias: qkvBias),
+                                           try Linear(store, "\(a).k_proj", in: d, out: d, bias: qkvBias),
+                                           try Linear(store, "\(a).v_proj", in: d, out: d, bias: qkvBias)]),
                 o: try Linear(store, "\(a).\(names.output)", in: d, out: d, bias: true),
                 fc1: try Linear(store, "\(p).mlp.fc1", in: d, out: inner, bias: true),
                 fc2: try Linear(store, "\(p).mlp.fc2", in: inner, out: d, bias: true),
@@ -84,25 +86,21 @@ final class VisionTransformer: @unchecked Sendable {
         runtime?.beginChunk(.vision, start: 0, count: tokens, keyCount: tokens)
 
         let h = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
-        let q = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
-        let k = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: tokens * 3 * d)
         let z = UnsafeMutablePointer<Float>.allocate(capacity: tokens * d)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: tokens * inner)
-        defer { [h, q, k, v, z, m].forEach { $0.deallocate() } }
+        defer { [h, qkv, z, m].forEach { $0.deallocate() } }
         let xs = x.pointer
 
         for (l, layer) in layers.prefix(depth).enumerated() {
             let plan = runtime?.layer(.vision, l)
             layer.norm1(xs, rows: tokens, into: h)
-            layer.q(h, rows: tokens, into: q)
-            layer.k(h, rows: tokens, into: k)
-            layer.v(h, rows: tokens, into: v)
+            layer.qkv(h, rows: tokens, into: qkv)
             if let plan, let runtime, !plan.kvCaptures.isEmpty {
-                runtime.recordKV(.vision, plan, keys: k, values: v, rows: tokens)
+                runtime.recordKV(.vision, plan, keys: qkv + d, values: qkv + 2 * d, rows: tokens, stride: 3 * d)
             }
-            kernel.run(queries: q, keys: k, values: v, rows: tokens, keyCount: tokens, queryStart: 0,
-                       z: z, plan: plan, runtime: runtime, tower: .vision)
+            kernel.run(queries: qkv, keys: qkv + d, values: qkv + 2 * d, rows: tokens, keyCount: tokens, queryStart: 0,
+                       z: z, plan: plan, runtime: runtime, tower: .vision, queryStride: 3 * d, keyValueStride: 3 * d)
             if let plan, let runtime {
                 applyEdits(plan, z: z, rows: tokens, start: 0, queryHeads: c.numAttentionHeads, headDim: c.headDim,
                            promptLength: 0, tower: .vision)
