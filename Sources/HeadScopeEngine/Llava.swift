@@ -123,6 +123,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
             let tokens = first.shape[0]
             let skip = dropsClassToken ? 1 : 0
             var n = tokens - skip
+            guard n > 0 else { throw EngineError(.input, "the image gives no patch tokens (\(tokens) tokens before selection)") }
             let width = d * featureLayers.count
             var selected = [Float](repeating: 0, count: n * width)
             for (i, layer) in featureLayers.enumerated() {
