@@ -237,8 +237,8 @@ public struct ModelConfiguration: Codable, Sendable {
             throw EngineError(.unsupported, "text_config.model_type \"\(t.modelType)\" is not supported; supported: \(TextConfiguration.supportedModelTypes.joined(separator: ", "))", location: location)
         }
         for (key, value) in [("vocab_size", t.vocabSize), ("hidden_size", t.hiddenSize), ("intermediate_size", t.intermediateSize),
-                             ("num_hidden_layers", t.numHiddenLayers), ("num_attention_heads", t.numAttentionHeads)] where value <= 0 {
-            throw EngineError(.configuration, "text_config.\(key) must be positive, found \(value)", location: location)
+                             ("num_hidden_layers", t.numHiddenLayers), ("num_attention_heads", t.numAttentionHeads)] where value <= 0 || value > 1 << 22 {
+            throw EngineError(.configuration, "text_config.\(key) must be between 1 and \(1 << 22), found \(value)", location: location)
         }
         guard t.resolvedHeadDim > 0, t.resolvedHeadDim % 2 == 0 else {
             throw EngineError(.configuration, "head_dim \(t.resolvedHeadDim) must be a positive even number (RoPE rotates pairs)", location: location)
@@ -251,8 +251,8 @@ public struct ModelConfiguration: Codable, Sendable {
                 throw EngineError(.unsupported, "vision_config.model_type \"\(v.modelType)\" is not supported; supported: \(VisionConfiguration.supportedModelTypes.joined(separator: ", "))", location: location)
             }
             for (key, value) in [("hidden_size", v.hiddenSize), ("num_hidden_layers", v.numHiddenLayers),
-                                 ("image_size", v.imageSize), ("patch_size", v.patchSize)] where value <= 0 {
-                throw EngineError(.configuration, "vision_config.\(key) must be positive, found \(value)", location: location)
+                                 ("image_size", v.imageSize), ("patch_size", v.patchSize)] where value <= 0 || value > 1 << 20 {
+                throw EngineError(.configuration, "vision_config.\(key) must be between 1 and \(1 << 20), found \(value)", location: location)
             }
             if let s = projectorPixelShuffle, s < 1 {
                 throw EngineError(.configuration, "projector_pixel_shuffle must be at least 1, found \(s)", location: location)

@@ -100,10 +100,25 @@ struct GGUFFile {
             let dims = Int(try reader.u32())
             guard dims <= 8 else { throw EngineError(.format, "tensor \(name) has \(dims) dimensions", location: url.path) }
             var shape: [Int] = []
-            for _ in 0..<dims { shape.append(Int(try reader.u64())) }
-            infos.append((name, Array(shape.reversed()), try reader.u32(), Int(try reader.u64())))
+            for _ in 0..<dims { shape.append(Int(truncatingIfNeeded: try reader.u64())) }
+            var total = 1
+            for n in shape {
+                let (product, overflow) = total.multipliedReportingOverflow(by: n)
+                guard !overflow, n >= 0, product < 1 << 40 else {
+                    throw EngineError(.format, "tensor \(name) has an implausible shape \(shape)", location: url.path)
+                }
+                total = product
+            }
+            let type = try reader.u32(), offset = try reader.u64()
+            guard offset < UInt64(file.size) else {
+                throw EngineError(.format, "truncated: tensor \(name) starts past the end of the file", location: url.path)
+            }
+            infos.append((name, Array(shape.reversed()), type, Int(offset)))
         }
         let alignment = metadata["general.alignment"]?.int ?? 32
+        guard alignment > 0 && alignment <= 1 << 16 else {
+            throw EngineError(.format, "implausible general.alignment \(alignment)", location: url.path)
+        }
         let dataStart = (reader.position + alignment - 1) / alignment * alignment
         let arch = metadata["general.architecture"]?.string ?? "?"
         let store = TensorStore(location: url)

@@ -109,7 +109,8 @@ public final class TensorStore: @unchecked Sendable {
         for (name, value) in json where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int],
-                  offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0], shape.allSatisfy({ $0 >= 0 }) else {
+                  offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] < 1 << 50,
+                  shape.allSatisfy({ $0 >= 0 && $0 < 1 << 32 }) else {
                 throw EngineError(.format, "malformed header entry for tensor \(name)", location: url.path)
             }
             let start = dataStart + offsets[0], end = dataStart + offsets[1]
