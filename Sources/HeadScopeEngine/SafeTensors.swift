@@ -179,7 +179,12 @@ public final class TensorStore: @unchecked Sendable {
                 for i in 0..<count { out[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
             }
         }
-        if let heads = entry.interleavedHeads { deinterleaveHeads(tensor, heads: heads) }
+        if let heads = entry.interleavedHeads {
+            guard heads > 0, expected[0] % heads == 0, (expected[0] / heads) % 2 == 0 else {
+                throw EngineError(.shape, "tensor \(stored) has \(expected[0]) rows, not a whole number of even-sized heads for \(heads) heads", location: where_)
+            }
+            deinterleaveHeads(tensor, heads: heads)
+        }
         return tensor
     }
 
