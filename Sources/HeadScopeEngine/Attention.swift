@@ -41,6 +41,7 @@ struct AttentionKernel {
         let group = queryHeads / kvHeads
         let scale = self.scale, headDim = self.headDim, causal = self.causal, window = self.window
         let promptLength = runtime?.promptLength ?? 0
+        let rowBlock = ParallelTuning.attentionRowBlock
 
         let work = UncheckedSendable(value: (queries, keys, values, z, scores, plan))
         let perHead: @Sendable (Int, Int) -> Void = { h, slot in
@@ -48,59 +49,66 @@ struct AttentionKernel {
             let g = h / group
             let q = queries + h * headDim, k = keys + g * headDim, v = values + g * headDim
             let s = scores + (keepAll ? h : slot) * rows * keyCount
-            BLAS.sgemm(.none, .transposed, m: rows, n: keyCount, k: headDim, alpha: scale,
-                       a: q, lda: qStride, b: k, ldb: kvStride, beta: 0, c: s, ldc: keyCount)
             let replacements = plan?.replacements[h] ?? []
-            for r in replacements where r.position < keyCount {
-                r.key.withUnsafeBufferPointer { kb in
-                    for i in 0..<rows {
-                        var dot: Float = 0
-                        for d in 0..<headDim { dot += q[i * qStride + d] * kb[d] }
-                        s[i * keyCount + r.position] = dot * scale
-                    }
-                }
-            }
             let blocks = (plan?.blocks ?? []).filter { $0.heads?.contains(h) ?? true }
-            var keyMasks: [[Bool]] = blocks.map { b in
+            let keyMasks: [[Bool]] = blocks.map { b in
                 (0..<keyCount).map { b.keys.contains($0, promptLength: promptLength, tower: tower) }
             }
-            for i in 0..<rows {
-                let position = queryStart + i
-                let visible = causal ? min(keyCount, position + 1) : keyCount
-                let first = window.map { max(0, position - $0 + 1) } ?? 0
-                let row = s + i * keyCount
-                if !blocks.isEmpty {
-                    var blocked = [Bool](repeating: false, count: visible)
-                    var any = false
-                    for (b, block) in blocks.enumerated() where block.queries.contains(position, promptLength: promptLength, tower: tower) {
-                        for j in first..<visible where keyMasks[b][j] { blocked[j] = true; any = true }
-                    }
-                    if any {
-                        // A row with every visible key blocked keeps its diagonal.
-                        if !blocked[first..<visible].contains(false), position < visible { blocked[position] = false }
-                        for j in first..<visible where blocked[j] { row[j] = -.infinity }
+            // Causal rows go in blocks, each against only the keys its last row can see, so a
+            // prefill does about half the score and P V work of a full square.
+            let blockRows = causal ? max(1, rowBlock) : max(rows, 1)
+            for r0 in stride(from: 0, to: rows, by: blockRows) {
+                let r1 = min(rows, r0 + blockRows), m = r1 - r0
+                let limit = causal ? min(keyCount, queryStart + r1) : keyCount
+                BLAS.sgemm(.none, .transposed, m: m, n: limit, k: headDim, alpha: scale,
+                           a: q + r0 * qStride, lda: qStride, b: k, ldb: kvStride, beta: 0,
+                           c: s + r0 * keyCount, ldc: keyCount)
+                for r in replacements where r.position < limit {
+                    r.key.withUnsafeBufferPointer { kb in
+                        for i in r0..<r1 {
+                            var dot: Float = 0
+                            for d in 0..<headDim { dot += q[i * qStride + d] * kb[d] }
+                            s[i * keyCount + r.position] = dot * scale
+                        }
                     }
                 }
-                var maximum = -Float.infinity
-                for j in first..<visible { maximum = max(maximum, row[j]) }
-                var sum: Float = 0
-                for j in first..<visible { let e = expf(row[j] - maximum); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in first..<visible { row[j] *= inv }
-                for j in 0..<first { row[j] = 0 }
-                for j in visible..<keyCount { row[j] = 0 }
-            }
-            keyMasks.removeAll()
-            BLAS.sgemm(.none, .none, m: rows, n: headDim, k: keyCount, a: s, lda: keyCount,
-                       b: v, ldb: kvStride, beta: 0, c: z + h * headDim, ldc: zStride)
-            for r in replacements where r.position < keyCount {
-                r.value.withUnsafeBufferPointer { vb in
-                    let real = v + r.position * kvStride
-                    for i in 0..<rows {
-                        let p = s[i * keyCount + r.position]
-                        if p == 0 { continue }
-                        let out = z + i * zStride + h * headDim
-                        for d in 0..<headDim { out[d] += p * (vb[d] - real[d]) }
+                for i in r0..<r1 {
+                    let position = queryStart + i
+                    let visible = causal ? min(keyCount, position + 1) : keyCount
+                    let first = window.map { max(0, position - $0 + 1) } ?? 0
+                    let row = s + i * keyCount
+                    if !blocks.isEmpty {
+                        var blocked = [Bool](repeating: false, count: visible)
+                        var any = false
+                        for (b, block) in blocks.enumerated() where block.queries.contains(position, promptLength: promptLength, tower: tower) {
+                            for j in first..<visible where keyMasks[b][j] { blocked[j] = true; any = true }
+                        }
+                        if any {
+                            // A row with every visible key blocked keeps its diagonal.
+                            if !blocked[first..<visible].contains(false), position < visible { blocked[position] = false }
+                            for j in first..<visible where blocked[j] { row[j] = -.infinity }
+                        }
+                    }
+                    var maximum = -Float.infinity
+                    for j in first..<visible { maximum = max(maximum, row[j]) }
+                    var sum: Float = 0
+                    for j in first..<visible { let e = expf(row[j] - maximum); row[j] = e; sum += e }
+                    let inv = 1 / sum
+                    for j in first..<visible { row[j] *= inv }
+                    for j in 0..<first { row[j] = 0 }
+                    for j in visible..<keyCount { row[j] = 0 }
+                }
+                BLAS.sgemm(.none, .none, m: m, n: headDim, k: limit, a: s + r0 * keyCount, lda: keyCount,
+                           b: v, ldb: kvStride, beta: 0, c: z + r0 * zStride + h * headDim, ldc: zStride)
+                for r in replacements where r.position < limit {
+                    r.value.withUnsafeBufferPointer { vb in
+                        let real = v + r.position * kvStride
+                        for i in r0..<r1 {
+                            let p = s[i * keyCount + r.position]
+                            if p == 0 { continue }
+                            let out = z + i * zStride + h * headDim
+                            for d in 0..<headDim { out[d] += p * (vb[d] - real[d]) }
+                        }
                     }
                 }
             }

@@ -1,12 +1,15 @@
 import Foundation
 
-/// Work sizes above which steps run across cores. Both paths compute identical values; tests
-/// lower the thresholds to exercise the parallel paths on tiny models.
+/// Work sizes above which steps run across cores, and the causal attention block size. Every
+/// setting computes the same values up to rounding; tests lower them to exercise the parallel
+/// and blocked paths on tiny models.
 enum ParallelTuning {
     /// Element operations of a row-wise step (activations).
     nonisolated(unsafe) static var rowWork = 1 << 17
     /// Floating-point operations of one attention layer call (heads in parallel).
     nonisolated(unsafe) static var attentionWork = 1 << 20
+    /// Query rows per causal attention block.
+    nonisolated(unsafe) static var attentionRowBlock = 128
 }
 
 /// Splits `count` independent rows into a few contiguous ranges run on all cores when there is
