@@ -105,6 +105,7 @@ final class LanguageDecoder: @unchecked Sendable {
         let m = UnsafeMutablePointer<Float>.allocate(capacity: rows * inner)
         defer { [h, qkv, q, z, gu, m].forEach { $0.deallocate() } }
 
+        let rotation = rope.table(start: start, rows: rows)
         for (l, layer) in layers.enumerated() {
             let plan = runtime?.layer(.language, l)
             layer.inputNorm(x, rows: rows, into: h)
@@ -116,8 +117,8 @@ final class LanguageDecoder: @unchecked Sendable {
                 (kRows + r * hkv).update(from: row + hq, count: hkv)
                 (vRows + r * hkv).update(from: row + hq + hkv, count: hkv)
             }
-            rope.apply(q, rows: rows, heads: c.numAttentionHeads, start: start)
-            rope.apply(kRows, rows: rows, heads: c.kvHeads, start: start)
+            rope.apply(q, rows: rows, heads: c.numAttentionHeads, table: rotation)
+            rope.apply(kRows, rows: rows, heads: c.kvHeads, table: rotation)
             if let plan, let runtime, !plan.kvCaptures.isEmpty {
                 runtime.recordKV(.language, plan, keys: kRows, values: vRows, rows: rows)
             }

@@ -47,23 +47,37 @@ struct RotaryEmbedding {
         headDim = dim
     }
 
-    /// Rotates `heads` head slices of each of `rows` rows (row stride `heads * headDim`), row `r`
-    /// at absolute position `start + r`.
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int) {
+    /// Cosines and sines for `rows` positions from `start`, `[rows, headDim / 2]` each, computed
+    /// once per forward pass and shared by every layer's queries and keys.
+    func table(start: Int, rows: Int) -> (cos: [Float], sin: [Float]) {
         let half = headDim / 2
-        var cosines = [Float](repeating: 0, count: half), sines = cosines
+        var cosines = [Float](repeating: 0, count: rows * half), sines = cosines
         for r in 0..<rows {
             let position = Float(start + r)
             for i in 0..<half {
-                let angle = position * inverseFrequencies[i]
-                cosines[i] = cos(angle); sines[i] = sin(angle)
+                let angle = position * inverseFrequencies[i]   // fp32 product, as PyTorch
+                cosines[r * half + i] = cos(angle); sines[r * half + i] = sin(angle)
             }
-            for h in 0..<heads {
-                let v = x + (r * heads + h) * headDim
-                for i in 0..<half {
-                    let a = v[i], b = v[i + half]
-                    v[i] = a * cosines[i] - b * sines[i]
-                    v[i + half] = b * cosines[i] + a * sines[i]
+        }
+        return (cosines, sines)
+    }
+
+    /// Rotates `heads` head slices of each of `rows` rows (row stride `heads * headDim`) with a
+    /// table from `table(start:rows:)`.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, table: (cos: [Float], sin: [Float])) {
+        let half = headDim / 2
+        table.cos.withUnsafeBufferPointer { cosines in
+            table.sin.withUnsafeBufferPointer { sines in
+                for r in 0..<rows {
+                    let c = cosines.baseAddress! + r * half, s = sines.baseAddress! + r * half
+                    for h in 0..<heads {
+                        let v = x + (r * heads + h) * headDim
+                        for i in 0..<half {
+                            let a = v[i], b = v[i + half]
+                            v[i] = a * c[i] - b * s[i]
+                            v[i + half] = b * c[i] + a * s[i]
+                        }
+                    }
                 }
             }
         }
