@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
+        .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -51,6 +52,9 @@ let package = Package(
         .target(name: "HeadScopeImageIO", dependencies: ["CImageCodecs"]),
         .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
         .target(name: "HeadScopeWeights"),
+
+        // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
@@ -80,6 +84,7 @@ let package = Package(
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
         .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
+        .testTarget(name: "HeadScopeEngineTests", dependencies: ["HeadScopeEngine", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
