@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+        .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
+        .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -49,6 +51,15 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // MARK: Stage 1: prepare (archives + questions -> prepared/ items with labelled steps).
+        .target(name: "HeadScopePrepare", dependencies: [
+            "HeadScopeCore", "HeadScopeArchive", "HeadScopeImageIO",
+        ]),
+        .executableTarget(name: "headscope-prepare", dependencies: [
+            "HeadScopePrepare", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -56,5 +67,6 @@ let package = Package(
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+        .testTarget(name: "HeadScopePrepareTests", dependencies: ["HeadScopePrepare", "TestSupport"]),
     ]
 )

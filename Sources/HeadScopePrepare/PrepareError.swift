@@ -1,0 +1,46 @@
+import Foundation
+
+/// Why preparing a dataset failed: what, where (file, entry, key), and what to do about it.
+public enum PrepareError: Error, CustomStringConvertible, Sendable {
+    /// A file could not be read or written.
+    case io(path: String, message: String, hint: String)
+    /// A record does not have the expected shape.
+    case schema(path: String, entry: Int?, key: String?, message: String)
+    /// A configuration value is missing or wrong.
+    case config(key: String, message: String)
+    /// Labels outside the taxonomy, with where they occurred.
+    case unknownLabels(path: String, labels: [String: [Int]])
+    /// The input has nothing usable.
+    case empty(path: String, message: String)
+    /// The LLM endpoint failed in a way retries did not fix.
+    case endpoint(url: String, message: String)
+    /// An item references an image the input does not contain.
+    case missingImage(path: String, entry: Int, image: String)
+
+    public var description: String {
+        switch self {
+        case let .io(path, message, hint):
+            return "\(path): \(message); \(hint)"
+        case let .schema(path, entry, key, message):
+            var at = path
+            if let entry { at += ", entry \(entry)" }
+            if let key { at += ", key \"\(key)\"" }
+            return "\(at): \(message)"
+        case let .config(key, message):
+            return "config key \"\(key)\": \(message)"
+        case let .unknownLabels(path, labels):
+            let list = labels.keys.sorted().map { label -> String in
+                let entries = labels[label] ?? []
+                let shown = entries.prefix(5).map(String.init).joined(separator: ", ")
+                return "\"\(label)\" (entries \(shown)\(entries.count > 5 ? ", ..." : ""))"
+            }.joined(separator: "; ")
+            return "\(path): labels not in the taxonomy: \(list); add them to the taxonomy's labels, aliases or excluded, or set on_unknown_label: skip"
+        case let .empty(path, message):
+            return "\(path): \(message)"
+        case let .endpoint(url, message):
+            return "LLM endpoint \(url): \(message)"
+        case let .missingImage(path, entry, image):
+            return "\(path), entry \(entry): image \"\(image)\" is not in the input; fix image_path or add the image (or set on_missing_image: skip)"
+        }
+    }
+}
