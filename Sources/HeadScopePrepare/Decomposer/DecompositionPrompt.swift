@@ -86,7 +86,8 @@ public struct DecompositionPrompt: Sendable {
         let trimmed = reply.trimmingCharacters(in: .whitespacesAndNewlines)
         if let whole = try? JSONParser.parse(Data(trimmed.utf8), source: "reply") { return whole }
         // Fall back to the outermost {...} or [...] span (models like to add fences or prose).
-        for (open, close) in [("{", "}"), ("[", "]")] {
+        let objectFirst = (trimmed.firstIndex(of: "{") ?? trimmed.endIndex) < (trimmed.firstIndex(of: "[") ?? trimmed.endIndex)
+        for (open, close) in objectFirst ? [("{", "}"), ("[", "]")] : [("[", "]"), ("{", "}")] {
             if let start = trimmed.firstIndex(of: Character(open)),
                let end = trimmed.lastIndex(of: Character(close)), start < end,
                let inner = try? JSONParser.parse(Data(trimmed[start...end].utf8), source: "reply") {
