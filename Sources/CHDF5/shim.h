@@ -34,4 +34,18 @@ static inline unsigned hs_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 static inline hsize_t hs_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
 static inline size_t hs_H5T_VARIABLE(void) { return H5T_VARIABLE; }
 static inline herr_t hs_H5open(void) { return H5open(); }
+static inline hid_t hs_H5T_NATIVE_INT16(void) { return H5T_NATIVE_INT16; }
+static inline hid_t hs_H5T_NATIVE_UINT64(void) { return H5T_NATIVE_UINT64; }
+static inline hid_t hs_H5T_STD_I8LE(void) { return H5T_STD_I8LE; }
+static inline hid_t hs_H5T_STD_I16LE(void) { return H5T_STD_I16LE; }
+static inline hid_t hs_H5T_STD_U16LE(void) { return H5T_STD_U16LE; }
+static inline hid_t hs_H5T_STD_U32LE(void) { return H5T_STD_U32LE; }
+static inline hid_t hs_H5T_STD_U64LE(void) { return H5T_STD_U64LE; }
+static inline hid_t hs_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+static inline unsigned hs_H5F_OBJ_LOCAL_OPEN_OBJECTS(void) {
+    return H5F_OBJ_LOCAL | H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR;
+}
+// Error-stack auto-printing is set per thread in the threadsafe build; callers switch it off on
+// the thread they run on before each library call, so failures are reported only as thrown errors.
+static inline herr_t hs_silence_error_printing(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 #endif

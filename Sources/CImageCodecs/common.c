@@ -1,0 +1,4 @@
+#include <stdlib.h>
+#include "image_codecs.h"
+
+void hs_codec_free(void *pointer) { free(pointer); }

@@ -1,1 +1,0 @@
-// HeadScopeArchive: see the module's files.

@@ -1,1 +1,0 @@
-// HeadScopeCore: see the module's files.

@@ -1,1 +1,0 @@
-// HeadScopeHDF5: see the module's files.

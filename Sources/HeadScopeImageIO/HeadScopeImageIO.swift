@@ -1,1 +1,0 @@
-// HeadScopeImageIO: see the module's files.
