@@ -1,7 +1,7 @@
 import Foundation
 
 /// What to do with a step whose label is not in the taxonomy.
-public enum UnknownLabelPolicy: String, Sendable {
+public enum UnknownLabelPolicy: String, Sendable, CaseIterable {
     /// Stop with an error listing every unknown label and where it occurs (the default: a typo
     /// in the taxonomy should not silently shrink a function's training set).
     case error
@@ -72,7 +72,7 @@ public struct CogVisionAdapter: Sendable {
                 tags[k] = CogVisionAdapter.text(v) ?? ""
             }
             items.append(DraftItem(
-                id: record["id"].flatMap(CogVisionAdapter.text), imagePath: imagePath, question: question,
+                id: record["id"].flatMap(CogVisionAdapter.text) ?? CogVisionAdapter.defaultID(source: source, entry: entry), imagePath: imagePath, question: question,
                 options: OptionParser.options(in: question), finalAnswer: finalAnswer,
                 source: "cogvision:\(sourceName)#\(entry)", split: record["split"]?.stringValue,
                 steps: steps, tags: tags))
@@ -99,6 +99,13 @@ public struct CogVisionAdapter: Sendable {
         }
         if firstByte == nil { throw PrepareError.empty(path: source, message: "the question file is empty") }
         return [try JSONParser.parse(data, source: source)] // reports the syntax error with its position
+    }
+
+    /// The id of a record without one: the file's stem and the 1-based entry, zero-padded so ids
+    /// sort in file order.
+    static func defaultID(source: String, entry: Int) -> String {
+        let stem = ((source as NSString).lastPathComponent as NSString).deletingPathExtension
+        return "\(stem)-\(String(entry + 1_000_000).dropFirst())"
     }
 
     /// A string, number or boolean as text (answers are sometimes written as bare numbers).

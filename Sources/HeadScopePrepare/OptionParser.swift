@@ -11,12 +11,12 @@ public enum OptionParser {
     public static let marker = "choose one option from the following"
 
     /// The options in the question, or an empty list when it has fewer than two.
-    public static func options(in question: String) -> [Option] {
+    public static func options(in question: String) -> [AnswerOption] {
         guard let range = question.range(of: marker, options: .caseInsensitive) else { return [] }
         var tail = Substring(question[range.upperBound...])
         if let first = tail.first, first == ":" || first == "." { tail = tail.dropFirst() }
         let chars = Array(tail)
-        var options: [Option] = []
+        var options: [AnswerOption] = []
         var letterIndex = 0
         var searchFrom = 0
         var pendingStart: (letter: String, contentStart: Int, markerStart: Int)?
@@ -24,7 +24,7 @@ public enum OptionParser {
             let letter = Character(UnicodeScalar(UInt8(ascii: "A") + UInt8(letterIndex)))
             guard let found = findMarker(letter, in: chars, from: searchFrom) else { break }
             if let pending = pendingStart {
-                options.append(Option(letter: pending.letter,
+                options.append(AnswerOption(letter: pending.letter,
                                       text: clean(chars[pending.contentStart..<found.markerStart])))
             }
             pendingStart = (String(letter), found.contentStart, found.markerStart)
@@ -32,7 +32,7 @@ public enum OptionParser {
             letterIndex += 1
         }
         if let pending = pendingStart {
-            options.append(Option(letter: pending.letter, text: clean(chars[pending.contentStart..<chars.count])))
+            options.append(AnswerOption(letter: pending.letter, text: clean(chars[pending.contentStart..<chars.count])))
         }
         return options.count >= 2 ? options : []
     }

@@ -1,7 +1,8 @@
 import Foundation
+import HeadScopeCore
 
 /// Why preparing a dataset failed: what, where (file, entry, key), and what to do about it.
-public enum PrepareError: Error, CustomStringConvertible, Sendable {
+public enum PrepareError: HeadScopeError {
     /// A file could not be read or written.
     case io(path: String, message: String, hint: String)
     /// A record does not have the expected shape.
@@ -15,7 +16,7 @@ public enum PrepareError: Error, CustomStringConvertible, Sendable {
     /// The LLM endpoint failed in a way retries did not fix.
     case endpoint(url: String, message: String)
     /// An item references an image the input does not contain.
-    case missingImage(path: String, entry: Int, image: String)
+    case missingImage(path: String, image: String, root: String, others: Int)
 
     public var description: String {
         switch self {
@@ -39,8 +40,9 @@ public enum PrepareError: Error, CustomStringConvertible, Sendable {
             return "\(path): \(message)"
         case let .endpoint(url, message):
             return "LLM endpoint \(url): \(message)"
-        case let .missingImage(path, entry, image):
-            return "\(path), entry \(entry): image \"\(image)\" is not in the input; fix image_path or add the image (or set on_missing_image: skip)"
+        case let .missingImage(path, image, root, others):
+            let more = others > 0 ? " (and \(others) other missing image\(others == 1 ? "" : "s"))" : ""
+            return "\(path): image \"\(image)\" is not in the input \(root)\(more); fix the image path or add the image, or set prepare.on_missing_image: skip to skip such items"
         }
     }
 }

@@ -20,7 +20,7 @@ public struct Step: Equatable, Sendable {
 }
 
 /// A multiple-choice option: its letter and text.
-public struct Option: Equatable, Sendable {
+public struct AnswerOption: Equatable, Sendable {
     public var letter: String
     public var text: String
 
@@ -38,7 +38,7 @@ public struct PreparedItem: Equatable, Sendable {
     public var id: String
     public var imageID: String
     public var question: String
-    public var options: [Option]
+    public var options: [AnswerOption]
     public var finalAnswer: String
     /// Where the item came from: dataset adapter and source file (for example `cogvision:questions.json#12`).
     public var source: String
@@ -47,7 +47,7 @@ public struct PreparedItem: Equatable, Sendable {
     /// Free-form string tags (for example `task`, `class`, `color`), written sorted by key.
     public var tags: [String: String]
 
-    public init(id: String, imageID: String, question: String, options: [Option] = [], finalAnswer: String,
+    public init(id: String, imageID: String, question: String, options: [AnswerOption] = [], finalAnswer: String,
                 source: String, split: String, steps: [Step], tags: [String: String] = [:]) {
         self.id = id
         self.imageID = imageID
@@ -90,7 +90,7 @@ public struct PreparedItem: Equatable, Sendable {
         finalAnswer = try string("final_answer")
         self.source = try string("source")
         split = try string("split")
-        options = (json["options"]?.objectValue ?? []).map { Option(letter: $0.0, text: $0.1.stringValue ?? "") }
+        options = (json["options"]?.objectValue ?? []).map { AnswerOption(letter: $0.0, text: $0.1.stringValue ?? "") }
         steps = try (json["steps"]?.arrayValue ?? []).map { step in
             guard let q = step["subquestion"]?.stringValue, let a = step["answer"]?.stringValue,
                   let f = step["function"]?.stringValue else {
@@ -111,7 +111,7 @@ public struct DraftItem: Equatable, Sendable {
     /// The image's path relative to the input root (as written in the question file).
     public var imagePath: String
     public var question: String
-    public var options: [Option]
+    public var options: [AnswerOption]
     public var finalAnswer: String
     public var source: String
     /// A split named by the source, or nil to assign one.
@@ -119,7 +119,7 @@ public struct DraftItem: Equatable, Sendable {
     public var steps: [Step]
     public var tags: [String: String]
 
-    public init(id: String?, imagePath: String, question: String, options: [Option], finalAnswer: String,
+    public init(id: String?, imagePath: String, question: String, options: [AnswerOption], finalAnswer: String,
                 source: String, split: String?, steps: [Step], tags: [String: String] = [:]) {
         self.id = id
         self.imagePath = imagePath

@@ -19,7 +19,7 @@ public struct VQAAdapter: Sendable {
                 throw PrepareError.schema(path: source, entry: entry, key: keys[0], message: "missing, empty or not a string")
             }
             let question = try text(["question"])
-            items.append(DraftItem(id: record["id"].flatMap(CogVisionAdapter.text), imagePath: try text(["image", "image_path"]),
+            items.append(DraftItem(id: record["id"].flatMap(CogVisionAdapter.text) ?? CogVisionAdapter.defaultID(source: source, entry: entry), imagePath: try text(["image", "image_path"]),
                                    question: question, options: OptionParser.options(in: question),
                                    finalAnswer: try text(["answer", "final_answer"]),
                                    source: "vqa:\(sourceName)#\(entry)", split: record["split"]?.stringValue, steps: []))

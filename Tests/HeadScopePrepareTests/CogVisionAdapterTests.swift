@@ -24,8 +24,8 @@ import Testing
         let first = items[0]
         #expect(first.imagePath == "images/0001.png")
         #expect(first.finalAnswer == "A")
-        #expect(first.options == [Option(letter: "A", text: "a red umbrella"), Option(letter: "B", text: "a T-shirt"),
-                                  Option(letter: "C", text: "a bag"), Option(letter: "D", text: "nothing")])
+        #expect(first.options == [AnswerOption(letter: "A", text: "a red umbrella"), AnswerOption(letter: "B", text: "a T-shirt"),
+                                  AnswerOption(letter: "C", text: "a bag"), AnswerOption(letter: "D", text: "nothing")])
         #expect(first.steps.map(\.function) == ["High-Level Vision Reception", "Low-Level Vision Reception",
                                                 "Semantic Understanding", "Decision-Making"])
         #expect(first.steps.map(\.answer) == ["a man", "red", "rain cover", "A"])

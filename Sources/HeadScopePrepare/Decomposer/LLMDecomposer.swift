@@ -1,4 +1,5 @@
 import Foundation
+import HeadScopeCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -92,7 +93,7 @@ public actor LLMDecomposer {
 
     /// The cache key of a question: hex SHA-256 over model, prompt version and both messages.
     public func cacheKey(question: String, answer: String) throws -> String {
-        try Seams.sha256([endpoint.model, DecompositionPrompt.version, prompt.system,
+        try ContentHash.sha256([endpoint.model, DecompositionPrompt.version, prompt.system,
                           prompt.user(question: question, answer: answer)].joined(separator: "\u{0}"))
     }
 
