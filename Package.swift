@@ -77,6 +77,8 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
-        .testTarget(name: "HeadScopePrepareTests", dependencies: ["HeadScopePrepare", "TestSupport"]),
+        .testTarget(name: "HeadScopePrepareTests", dependencies: [
+            "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
+        ]),
     ]
 )

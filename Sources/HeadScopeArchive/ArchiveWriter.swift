@@ -35,6 +35,11 @@ public final class ArchiveWriter {
         }
         // Restricted pax writes no atime/ctime extensions, so headers depend only on our metadata.
         guard archive_write_set_format_pax_restricted(handle) == ARCHIVE_OK else { throw fail("cannot select the tar format") }
+        // Paths are stored as the UTF-8 bytes given, whatever the process locale (in the C locale
+        // libarchive cannot convert non-ASCII names and would fail inside the header writer).
+        guard archive_write_set_format_option(handle, "pax", "hdrcharset", "BINARY") == ARCHIVE_OK else {
+            throw fail("cannot set the pax header charset")
+        }
         if format == .tarGzip {
             guard archive_write_add_filter_gzip(handle) == ARCHIVE_OK else { throw fail("cannot add gzip compression") }
             // A NULL value clears the option: no modification time in the gzip header.
@@ -73,7 +78,7 @@ public final class ArchiveWriter {
             throw ArchiveError(archive: path, entry: entryPath, reason: .fileSystem, detail: "cannot allocate an entry")
         }
         defer { archive_entry_free(entry) }
-        archive_entry_set_pathname_utf8(entry, entryPath)
+        archive_entry_copy_pathname(entry, entryPath)
         archive_entry_set_filetype(entry, type)
         archive_entry_set_perm(entry, mode_t(permissions))
         archive_entry_set_size(entry, la_int64_t(data?.count ?? 0))
