@@ -130,6 +130,22 @@ import TestSupport
         expectFailure(result, mentions: ["http://127.0.0.1:\(port)/v1/chat/completions", "after 3 tries"], dir.appendingPathComponent("runs/vqa/prepared"))
     }
 
+    @Test func badCommandLinesAreRefusedWithAMessage() throws {
+        let dir = try TestSupport.scratchDirectory("bad-cli")
+        _ = try DatasetFixtures.cogVisionFolder(in: dir)
+        for (args, fragment) in [
+            (["--input", "cogvision", "--output", "o/prepared", "--format", "coco"], "--format coco"),
+            (["--input", "cogvision"], "--output"),
+            (["--input", "nowhere", "--output", "o/prepared"], "the input does not exist"),
+            (["--input", "cogvision", "--output", "o/prepared", "--taxonomy", "missing.json"], "taxonomy"),
+            (["--input", "cogvision", "--output", "o/prepared", "--format", "vqa"], "--llm-url"),
+        ] {
+            let result = try PrepareExecutable.run(args, in: dir)
+            #expect(result.status != 0 && result.signal == nil, "\(args)")
+            #expect(result.stderr.contains(fragment), "\(args): \(result.stderr)")
+        }
+    }
+
     @Test func configErrorsNameTheLine() throws {
         let dir = try TestSupport.scratchDirectory("bad-config")
         try Data("prepare:\n  input: x\n  fromat: cogvision\n".utf8).write(to: dir.appendingPathComponent("p.yaml"))

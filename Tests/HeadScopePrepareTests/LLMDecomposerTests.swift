@@ -70,6 +70,20 @@ import TestSupport
         #expect(await d.requestsSent == 3)
     }
 
+    @Test func requestsAreSpacedToTheRateLimitAndServerErrorsRetried() async throws {
+        let server = try FakeLLMServer(plan: "500")
+        defer { server.stop() }
+        let endpoint = LLMEndpoint(url: server.baseURL, model: "fake-1", requestsPerMinute: 300, backoffBase: 0.01, timeout: 10)
+        let d = try LLMDecomposer(endpoint: endpoint, prompt: DecompositionPrompt(taxonomy: cogvisionTaxonomy()),
+                                  cacheDirectory: try TestSupport.scratchDirectory("llm-cache"))
+        let start = Date()
+        for i in 0..<3 { _ = try await d.decompose(question: "Q\(i)?", answer: "A") }
+        let elapsed = Date().timeIntervalSince(start)
+        // 4 requests (one 500 retried) at most one per 0.2 s: at least 0.6 s.
+        #expect(try server.requestCount() == 4)
+        #expect(elapsed >= 0.59)
+    }
+
     @Test func missingAPIKeyVariableIsAConfigError() throws {
         let endpoint = LLMEndpoint(url: URL(string: "http://127.0.0.1:1/v1")!, model: "m", apiKeyEnvironmentVariable: "HEADSCOPE_TEST_NO_SUCH_KEY")
         #expect(throws: PrepareError.self) {
