@@ -101,20 +101,20 @@ import TestSupport
         let interrupted = try TestSupport.scratchDirectory("resume-cs-a"), clean = try TestSupport.scratchDirectory("resume-cs-b")
         let args = ["--generate", "cogshapes", "--seed", "5", "--count", "24", "--output", "run/prepared"]
         let running = try PrepareExecutable.Running(args, in: interrupted, environment: ["HEADSCOPE_PROGRESS": "log:0.01"])
-        // Kill while images are being validated, or at the latest once extraction has begun.
+        // Kill while images are being validated (the first progress line comes after one image).
         let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            let text = running.stderrSoFar
-            if text.contains("images: ") || text.contains("extracting") { break }
-            usleep(5_000)
-        }
+        while Date() < deadline && !running.stderrSoFar.contains("images: ") { usleep(2_000) }
         running.kill(SIGKILL)
         let killed = running.wait()
         #expect(killed.signal == SIGKILL, "the run ended before it could be interrupted")
         #expect(!FileManager.default.fileExists(atPath: interrupted.appendingPathComponent("run/prepared/items.jsonl").path))
+        let validated = interrupted.appendingPathComponent("run/.prepared.work/validated")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: validated.path).filter { $0.hasSuffix(".json") }.count >= 1)
 
         let resumed = try PrepareExecutable.run(args, in: interrupted)
         #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("reusing the extracted archive"))
+        #expect(resumed.stderr.contains("the archive is unchanged"))
         #expect(try PrepareExecutable.run(args, in: clean).status == 0)
         let a = try filesByPath(interrupted.appendingPathComponent("run")), b = try filesByPath(clean.appendingPathComponent("run"))
         #expect(a.keys.sorted() == b.keys.sorted())

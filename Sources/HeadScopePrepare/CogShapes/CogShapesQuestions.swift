@@ -94,6 +94,7 @@ public enum CogShapesQuestions {
 
     /// "Are there more red objects than circles?"
     static func compareCounts(_ scene: CogShapesScene, rng: inout SplitMix64) -> Question? {
+        guard !scene.objects.isEmpty else { return nil }
         let color = rng.pick(scene.objects.map(\.color))
         let shape = rng.pick(CogShapesVocabulary.shapes)
         let nColor = count(scene) { $0.color == color }
