@@ -113,6 +113,27 @@ print(checked_pixels, answers)
         #expect(try Data(contentsOf: c.appendingPathComponent("run/prepared/items.jsonl")) != filesA["prepared/items.jsonl"])
     }
 
+    @Test func skippedSamplingGivesTheSameCoverageAsFullSampling() {
+        for index in 0..<12 {
+            let scene = CogShapesScene.generate(seed: 99, index: index)
+            let raster = CogShapesRenderer.render(scene)
+            // Reference: sample every pixel of every object's box, no shortcuts.
+            for (k, object) in scene.objects.enumerated() {
+                let inside = CogShapesRenderer.coverageTest(object)
+                let box = object.boundingBox
+                for y in box[1]..<box[3] {
+                    for x in box[0]..<box[2] {
+                        var covered = 0
+                        for sy in 0..<4 { for sx in 0..<4 where inside(x * 8 + sx * 2 + 1, y * 8 + sy * 2 + 1) { covered += 1 } }
+                        let label = raster.labels[y * 224 + x]
+                        if covered >= 8 { #expect(label == UInt8(k + 1), "scene \(index) object \(k) pixel \(x),\(y)") }
+                        else if covered == 0 { #expect(label != UInt8(k + 1)) }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func scenesAreIndependentOfCountAndRenderingIsExact() throws {
         // Scene k is the same whatever the count (own stream per scene).
         #expect(CogShapesScene.generate(seed: 5, index: 3) == CogShapesScene.generate(seed: 5, index: 3))
