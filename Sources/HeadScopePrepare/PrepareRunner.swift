@@ -122,7 +122,11 @@ public struct PrepareRunner: Sendable {
                 missing.insert(path)
                 continue
             }
-            let data = try read(url)
+            guard let data = try? Data(contentsOf: url) else {
+                Log.warning("skipping image \(path): cannot read the file")
+                bad.insert(path)
+                continue
+            }
             let sha = try ContentHash.sha256(data)
             switch try validate(data, sha: sha, name: path, work: work) {
             case .failure(let reason):
@@ -252,6 +256,10 @@ public struct PrepareRunner: Sendable {
 
     // MARK: Pieces
 
+    /// Images above this many pixels (64 Mi, e.g. 8192 x 8192) count as unreadable: validation
+    /// decodes each image fully, and a decompression bomb should not take the machine down.
+    public static let maxImagePixels = 1 << 26
+
     /// A stable image id: the first 12 hex digits of the content hash and the file's stem.
     static func imageID(sha: String, path: String) -> String {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
@@ -323,7 +331,7 @@ public struct PrepareRunner: Sendable {
         let verdict: OrderedJSON
         let result: Result<(width: Int, height: Int), ValidationFailure>
         do {
-            let image = try RasterImage(data: data, name: name)
+            let image = try RasterImage(data: data, name: name, maxPixels: PrepareRunner.maxImagePixels)
             verdict = .object([("width", .number(Double(image.width))), ("height", .number(Double(image.height)))])
             result = .success((image.width, image.height))
         } catch {
