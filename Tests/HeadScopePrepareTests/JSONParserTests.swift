@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import HeadScopePrepare
 
 @Suite struct JSONParserTests {
@@ -44,7 +45,7 @@ import Testing
     @Test func serializationMatchesPythonsJSONReading() throws {
         let value = OrderedJSON.object([("q", .string("tab\tquote\"slash/\u{1}")), ("n", .number(3)), ("f", .number(0.5))])
         let text = value.serialized()
-        let out = try TestSupportBridge.python("import json,sys; d=json.loads(sys.argv[1]); print(repr(d['q']), d['n'], d['f'])", [text])
+        let out = try TestSupport.python("import json,sys; d=json.loads(sys.argv[1]); print(repr(d['q']), d['n'], d['f'])", [text])
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == #"'tab\tquote"slash/\x01' 3 0.5"#)
     }
 }
