@@ -35,6 +35,8 @@ let package = Package(
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
+        .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
+        .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -74,6 +76,15 @@ let package = Package(
         // MARK: Text: Hugging Face tokenizer.json pipelines and chat templates (Foundation only).
         .target(name: "HeadScopeTokenizer"),
 
+        // MARK: Stage 1: prepare (archives + questions -> prepared/ items with labelled steps).
+        .target(name: "HeadScopePrepare", dependencies: [
+            "HeadScopeCore", "HeadScopeArchive", "HeadScopeImageIO",
+        ]),
+        .executableTarget(name: "headscope-prepare", dependencies: [
+            "HeadScopePrepare", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -88,5 +99,8 @@ let package = Package(
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopePrepareTests", dependencies: [
+            "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
+        ]),
     ]
 )
