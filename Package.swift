@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
+        .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
     ],
@@ -84,6 +85,9 @@ let package = Package(
             "HeadScopePrepare", "HeadScopeCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
+        .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
