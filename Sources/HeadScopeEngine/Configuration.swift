@@ -36,12 +36,15 @@ public struct RopeParameters: Codable, Sendable, Equatable {
     public var highFreqFactor: Double?
     public var originalMaxPositionEmbeddings: Int?
     public var partialRotaryFactor: Double?
+    /// Qwen2-VL's M-RoPE sections (temporal, height, width frequency counts).
+    public var mropeSection: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case ropeType = "rope_type", type, ropeTheta = "rope_theta", factor
         case lowFreqFactor = "low_freq_factor", highFreqFactor = "high_freq_factor"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         case partialRotaryFactor = "partial_rotary_factor"
+        case mropeSection = "mrope_section"
     }
 }
 
@@ -152,6 +155,9 @@ public struct ModelConfiguration: Codable, Sendable {
     /// transformers LLaVA key; HeadScope's built-in model uses it): each `s x s` block of patches
     /// becomes one token whose features are the block's patches in (row, column) order.
     public var projectorPixelShuffle: Int?
+    /// The vision tower of a Qwen2-VL / Qwen2.5-VL checkpoint (`vision_config` there); see
+    /// `QwenVLConfiguration.swift`.
+    public var qwenVision: QwenVisionConfiguration?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type", textConfig = "text_config", visionConfig = "vision_config"
@@ -185,6 +191,10 @@ public struct ModelConfiguration: Codable, Sendable {
     public init(from decoder: Decoder) throws {
         let root = try decoder.container(keyedBy: RootKeys.self)
         let type = try root.decode(String.self, forKey: .modelType)
+        if Self.qwenModelTypes.contains(type) {
+            self = try Self.decodeQwen(decoder, type: type)
+            return
+        }
         if TextConfiguration.supportedModelTypes.contains(type) {
             modelType = type
             textConfig = try TextConfiguration(from: decoder)
@@ -192,7 +202,7 @@ public struct ModelConfiguration: Codable, Sendable {
             return
         }
         guard type == "llava" else {
-            throw EngineError(.unsupported, "model_type \"\(type)\" is not supported; supported: llava, \(TextConfiguration.supportedModelTypes.joined(separator: ", "))")
+            throw EngineError(.unsupported, "model_type \"\(type)\" is not supported; supported: llava, qwen2_vl, qwen2_5_vl, \(TextConfiguration.supportedModelTypes.joined(separator: ", "))")
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
         modelType = type
@@ -233,6 +243,7 @@ public struct ModelConfiguration: Codable, Sendable {
 
     func validate(_ location: String) throws {
         let t = textConfig
+        try validateQwen(location)
         guard TextConfiguration.supportedModelTypes.contains(t.modelType) else {
             throw EngineError(.unsupported, "text_config.model_type \"\(t.modelType)\" is not supported; supported: \(TextConfiguration.supportedModelTypes.joined(separator: ", "))", location: location)
         }

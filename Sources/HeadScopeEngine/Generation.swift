@@ -66,7 +66,7 @@ extension VisionLanguageModel {
         let x = UnsafeMutablePointer<Float>.allocate(capacity: tokens.count * d)
         defer { x.deallocate() }
         try embed(tokens, range: 0..<tokens.count, features: features, featureRows: rows, into: x)
-        let cache = decoder.newCache(capacity: tokens.count)
+        let cache = try newCache(capacity: tokens.count, tokens: tokens, images: images)
         let out = try decoder.forward(x, rows: tokens.count, cache: cache, runtime: runtime,
                                       logitRows: logits == .all ? tokens.count : 1)
         return ForwardResult(logits: out, captures: runtime.finish(), imageFeatures: features)
@@ -79,7 +79,7 @@ extension VisionLanguageModel {
         guard !prompt.isEmpty else { throw EngineError(.input, "empty prompt") }
         let runtime = try PlanRuntime(plan, geometry: geometry, promptLength: prompt.count)
         let (features, rows) = try encode(images, runtime: runtime)
-        let cache = decoder.newCache(capacity: prompt.count + options.maxNewTokens)
+        let cache = try newCache(capacity: prompt.count + options.maxNewTokens, tokens: prompt, images: images)
         return try decode(prompt: prompt, cache: cache, features: features, featureRows: rows,
                           runtime: runtime, options: options)
     }
@@ -152,7 +152,7 @@ public final class PrefixSession {
         guard inPrefix == featureRows else {
             throw EngineError(.input, "the prefix must hold every image token: it has \(inPrefix), the images give \(featureRows) feature rows")
         }
-        cache = model.decoder.newCache(capacity: prefix.count * 2)
+        cache = try model.newCache(capacity: prefix.count * 2, tokens: prefix, images: images)
         try prefill(upTo: prefix.count)
     }
 

@@ -11,6 +11,8 @@ public final class KVCache: @unchecked Sendable {
     private var values: [UnsafeMutablePointer<Float>]
     /// The number of positions held.
     public private(set) var count = 0
+    /// Multimodal RoPE ids of the sequence (Qwen2-VL), nil for plain RoPE.
+    var mropePositions: MRoPEPositions?
 
     init(layers: Int, rowWidth: Int, capacity: Int = 256) {
         self.layers = layers

@@ -53,6 +53,8 @@ final class LanguageDecoder: @unchecked Sendable {
     let rope: RotaryEmbedding
     let activation: Activation
     let kernel: AttentionKernel
+    /// M-RoPE sections (Qwen2-VL decoders), used when a cache carries M-RoPE ids.
+    var mropeSections: [Int] = []
 
     init(_ store: any WeightProvider, _ c: TextConfiguration, tieEmbeddings: Bool) throws {
         config = c
@@ -105,7 +107,8 @@ final class LanguageDecoder: @unchecked Sendable {
         let m = UnsafeMutablePointer<Float>.allocate(capacity: rows * inner)
         defer { [h, qkv, q, z, gu, m].forEach { $0.deallocate() } }
 
-        let rotation = rope.table(start: start, rows: rows)
+        let rotation = cache.mropePositions.map { rope.table(start: start, rows: rows, positions: $0, sections: mropeSections) }
+            ?? rope.table(start: start, rows: rows)
         for (l, layer) in layers.enumerated() {
             let plan = runtime?.layer(.language, l)
             layer.inputNorm(x, rows: rows, into: h)

@@ -34,6 +34,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
     let featureLayers: [Int]
     let dropsClassToken: Bool
     let pixelShuffle: Int
+    /// The vision tower and merger of Qwen2-VL / Qwen2.5-VL checkpoints (`Qwen2VL.swift`).
+    let qwenTower: QwenVisionTower?
 
     /// Loads a Hugging Face checkpoint folder (`config.json` and single or sharded safetensors) or
     /// a `.gguf` file holding a Llama or Qwen2 decoder (F32/F16/BF16/Q4_0/Q4_1/Q8_0 tensors).
@@ -67,6 +69,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
         // As LlavaConfig: either the top-level or the text config's flag ties the LM head.
         let tie = (config.tieWordEmbeddings ?? false) || (config.textConfig.tieWordEmbeddings ?? false)
         decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
+        qwenTower = try Self.qwenTower(config, store, decoder)
         guard let v = config.visionConfig else {
             vision = nil; projector = nil; featureLayers = []; dropsClassToken = false; pixelShuffle = 1
             return
@@ -101,12 +104,14 @@ public final class VisionLanguageModel: @unchecked Sendable {
     var geometry: [Tower: TowerGeometry] {
         var g: [Tower: TowerGeometry] = [.language: configuration.textConfig.geometry]
         if let v = configuration.visionConfig { g[.vision] = v.geometry }
+        if let q = qwenTower { g[.vision] = q.towerGeometry }
         return g
     }
 
     /// Image features after the projector for each image, concatenated: `[images * n, hidden]`.
     func encode(_ images: [PixelValues], runtime: PlanRuntime?) throws -> (features: [Float], rows: Int) {
         guard !images.isEmpty else { return ([], 0) }
+        if qwenTower != nil { return try encodeQwen(images, runtime: runtime) }
         guard let vision, let projector else {
             throw EngineError(.input, "this model has no vision tower but \(images.count) image(s) were given")
         }

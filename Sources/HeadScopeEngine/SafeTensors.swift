@@ -138,6 +138,7 @@ public final class TensorStore: @unchecked Sendable {
             || replacePrefix("model.multi_modal_projector.", "multi_modal_projector.")
             || replacePrefix("language_model.model.", "language_model.")
             || replacePrefix("language_model.lm_head.", "lm_head.")
+            || replacePrefix("model.visual.", "visual.")
             || replacePrefix("model.", "language_model.")
         _ = replacePrefix("vision_tower.vision_model.", "vision_tower.")
         for (old, new) in [("attention.attention.query", "attention.q_proj"), ("attention.attention.key", "attention.k_proj"),
