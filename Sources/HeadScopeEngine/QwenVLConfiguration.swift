@@ -154,3 +154,29 @@ extension ModelConfiguration {
         }
     }
 }
+
+/// The decoder's attention geometry as the engine derives it from a configuration.
+public struct DecoderGeometry: Sendable, Equatable {
+    public var layers: Int
+    public var queryHeads: Int
+    public var keyValueHeads: Int
+    public var headDim: Int
+
+    public init(layers: Int, queryHeads: Int, keyValueHeads: Int, headDim: Int) {
+        self.layers = layers; self.queryHeads = queryHeads; self.keyValueHeads = keyValueHeads; self.headDim = headDim
+    }
+}
+
+extension ModelConfiguration {
+    /// Layers, query heads, key/value heads and head size of the language decoder.
+    public var decoderGeometry: DecoderGeometry {
+        let g = textConfig.geometry
+        return DecoderGeometry(layers: g.layers, queryHeads: g.queryHeads, keyValueHeads: g.kvHeads, headDim: g.headDim)
+    }
+
+    /// The Qwen vision tower's geometry (nil for other models), validated.
+    public func qwenVisionGeometry() throws -> QwenVisionGeometry? {
+        guard let family = qwenFamily, let vision = qwenVision else { return nil }
+        return try vision.geometry(family, location: "config.json")
+    }
+}
