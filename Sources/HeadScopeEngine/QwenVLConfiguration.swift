@@ -156,7 +156,7 @@ extension ModelConfiguration {
 }
 
 /// The decoder's attention geometry as the engine derives it from a configuration.
-public struct DecoderGeometry: Sendable, Equatable {
+public struct DecoderAttentionGeometry: Sendable, Equatable {
     public var layers: Int
     public var queryHeads: Int
     public var keyValueHeads: Int
@@ -169,9 +169,9 @@ public struct DecoderGeometry: Sendable, Equatable {
 
 extension ModelConfiguration {
     /// Layers, query heads, key/value heads and head size of the language decoder.
-    public var decoderGeometry: DecoderGeometry {
+    public var decoderAttentionGeometry: DecoderAttentionGeometry {
         let g = textConfig.geometry
-        return DecoderGeometry(layers: g.layers, queryHeads: g.queryHeads, keyValueHeads: g.kvHeads, headDim: g.headDim)
+        return DecoderAttentionGeometry(layers: g.layers, queryHeads: g.queryHeads, keyValueHeads: g.kvHeads, headDim: g.headDim)
     }
 
     /// The Qwen vision tower's geometry (nil for other models), validated.

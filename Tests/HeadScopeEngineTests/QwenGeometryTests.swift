@@ -52,7 +52,7 @@ struct QwenGeometryTests {
     @Test("Qwen2.5-VL-3B-Instruct: 36 layers, 16 heads, 2 KV heads, head_dim 128")
     func threeB() throws {
         let c = try Self.load(Self.config(hidden: 2048, intermediate: 11008, layers: 36, heads: 16, kvHeads: 2, vocab: 151936, tie: true))
-        #expect(c.decoderGeometry == DecoderGeometry(layers: 36, queryHeads: 16, keyValueHeads: 2, headDim: 128))
+        #expect(c.decoderAttentionGeometry == DecoderAttentionGeometry(layers: 36, queryHeads: 16, keyValueHeads: 2, headDim: 128))
         #expect(c.textConfig.modelType == "qwen2" && c.tieWordEmbeddings == true)
         try expectVision(c, out: 2048)
     }
@@ -60,7 +60,7 @@ struct QwenGeometryTests {
     @Test("Qwen2.5-VL-7B-Instruct: 28 layers, 28 heads, 4 KV heads, head_dim 128")
     func sevenB() throws {
         let c = try Self.load(Self.config(hidden: 3584, intermediate: 18944, layers: 28, heads: 28, kvHeads: 4, vocab: 152064, tie: false))
-        #expect(c.decoderGeometry == DecoderGeometry(layers: 28, queryHeads: 28, keyValueHeads: 4, headDim: 128))
+        #expect(c.decoderAttentionGeometry == DecoderAttentionGeometry(layers: 28, queryHeads: 28, keyValueHeads: 4, headDim: 128))
         #expect(c.tieWordEmbeddings == false)
         try expectVision(c, out: 3584)
     }
