@@ -6,7 +6,9 @@ import Foundation
 // with attention inside windows (of `window_size` pixels) and a few with full attention; it
 // reorders the patches so that windows are contiguous, and puts the merged tokens back in image
 // order at the end, as transformers does. The tower's sequence (vision positions in plans) is that
-// internal order: merge blocks row by row for Qwen2-VL, window by window for Qwen2.5-VL.
+// internal order: merge blocks row by row for Qwen2-VL, window by window for Qwen2.5-VL. Window
+// layers run each window through the attention kernel on its own; when a plan captures their
+// attention or changes their scores they run as one masked full-sequence attention instead.
 
 /// LayerNorm (Qwen2-VL) or RMSNorm (Qwen2.5-VL).
 enum QwenNorm {
@@ -119,10 +121,17 @@ final class QwenVisionTower: @unchecked Sendable {
         let g = geometry, (gh, gw) = try grid(pixels)
         let m = g.mergeSize, unit = m * m, p = g.patchSize, d = g.width, n = gh * gw
         let (order, spans) = windowOrder(rows: gh, columns: gw)
-        for l in 0..<g.layers where !g.fullAttentionLayers.contains(l) {
-            if let lp = runtime?.layer(.vision, l), !lp.attentionCaptures.isEmpty || lp.changesScores {
-                throw EngineError(.plan, "vision layer \(l) attends within windows: attention captures, blocking and key/value replacement are supported on the full-attention layers \(g.fullAttentionLayers.sorted()) only")
-            }
+        // Window layers whose plan captures attention or changes scores run as one full-sequence
+        // attention with every key outside the query's window blocked (-inf before the softmax,
+        // so the same probabilities), which lets the shared kernel apply the plan at absolute
+        // tower positions and capture `[n, n]` rows (zero outside the window).
+        var windowBlocks: [LayerPlan.Block] = []
+        var offset = 0
+        for span in spans {
+            let end = offset + span
+            if offset > 0 { windowBlocks.append(.init(heads: nil, queries: .range(offset, end), keys: .range(0, offset))) }
+            if end < n { windowBlocks.append(.init(heads: nil, queries: .range(offset, end), keys: .range(end, n))) }
+            offset = end
         }
 
         // Patches in sequence order, flattened (channel, frame, y, x) like the Conv3d weight; a
@@ -170,6 +179,10 @@ final class QwenVisionTower: @unchecked Sendable {
             if g.fullAttentionLayers.contains(l) {
                 kernel.run(queries: qkv, keys: qkv + d, values: qkv + 2 * d, rows: n, keyCount: n, queryStart: 0,
                            z: z, plan: plan, runtime: runtime, tower: .vision, queryStride: 3 * d, keyValueStride: 3 * d)
+            } else if var windowed = plan, !windowed.attentionCaptures.isEmpty || windowed.changesScores {
+                windowed.blocks = windowBlocks + windowed.blocks
+                kernel.run(queries: qkv, keys: qkv + d, values: qkv + 2 * d, rows: n, keyCount: n, queryStart: 0,
+                           z: z, plan: windowed, runtime: runtime, tower: .vision, queryStride: 3 * d, keyValueStride: 3 * d)
             } else {
                 var start = 0
                 for span in spans {

@@ -12,6 +12,11 @@ public struct QwenVLPixels: Sendable, Hashable {
     public let patches: [Float]
     /// Floats per row of `patches`.
     public let patchWidth: Int
+    /// The spatial merge factor the grid was made for.
+    public let mergeSize: Int
+
+    /// How many `<|image_pad|>` tokens the prompt needs for this image (merged grid cells).
+    public var imageTokenCount: Int { grid.temporal * grid.rows * grid.columns / (mergeSize * mergeSize) }
 
     public static func == (a: QwenVLPixels, b: QwenVLPixels) -> Bool {
         a.image == b.image && a.grid == b.grid && a.patches == b.patches
@@ -120,6 +125,6 @@ public struct QwenVLImageProcessor: Sendable, Hashable {
                 k += 1
             } } } }
         }
-        return QwenVLPixels(image: tensor, grid: (1, gh, gw), patches: patches, patchWidth: width)
+        return QwenVLPixels(image: tensor, grid: (1, gh, gw), patches: patches, patchWidth: width, mergeSize: m)
     }
 }

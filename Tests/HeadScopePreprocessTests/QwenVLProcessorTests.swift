@@ -28,6 +28,7 @@ struct QwenVLProcessorTests {
             #expect([out.grid.temporal, out.grid.rows, out.grid.columns] == g, "image \(i)")
             grids.insert(g)
             #expect(out.image.height == g[1] * 14 && out.image.width == g[2] * 14)
+            #expect(out.imageTokenCount == g[1] * g[2] / 4)
             // The fixture holds frame 0 of each patch; frame 1 must repeat it.
             let n = g[1] * g[2], frame = 14 * 14
             #expect(out.patchWidth == 3 * 2 * frame)
