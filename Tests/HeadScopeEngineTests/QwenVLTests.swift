@@ -125,10 +125,10 @@ struct QwenVLTests {
         #expect(viaSession.reusedPrefix)
     }
 
-    @Test("plan edits (language and vision z) match hooked reference runs", arguments: fixtures)
+    @Test("plan edits, key/value replacement and blocking (language and vision) match the reference", arguments: fixtures)
     func edits(name: String) throws {
         let f = try QwenFixture(name)
-        #expect(f.plans.count == 2)
+        #expect(f.plans.count == 3)
         for (edit, plan) in f.plans.sorted(by: { $0.key < $1.key }) {
             let expected = try f.golden.tensor("edit.\(edit).generated").int64Values.map(Int.init)
             let generated = try f.model.generate(prompt: f.prompt, images: [f.pixels], plan: plan,
