@@ -187,6 +187,21 @@ struct QwenVLTests {
         #expect(mismatch(changed, plain, relative: Self.relative, absolute: Self.absolute, label: "inside") != nil)
     }
 
+    @Test("M-RoPE ids: text-only prompts count plainly; image-token runs must match the grids")
+    func positionRules() throws {
+        let text = try MRoPEPositions(tokens: [5, 6, 7], imageToken: 9, grids: [])
+        #expect(text.temporal == [0, 1, 2] && text.height == [0, 1, 2] && text.width == [0, 1, 2] && text.delta == 0)
+        // One 2 x 3 merged image after two text tokens: ids (2, 2+r, 2+c), then text from 2 + 3.
+        let p = try MRoPEPositions(tokens: [1, 1] + Array(repeating: 9, count: 6) + [1], imageToken: 9, grids: [(2, 3)])
+        #expect(p.temporal == [0, 1, 2, 2, 2, 2, 2, 2, 5])
+        #expect(p.height == [0, 1, 2, 2, 2, 3, 3, 3, 5])
+        #expect(p.width == [0, 1, 2, 3, 4, 2, 3, 4, 5])
+        #expect(p.delta == 6 - 9)
+        #expect(p.ids(12) == (9, 9, 9))
+        #expect(throws: EngineError.self) { try MRoPEPositions(tokens: [9, 9, 9], imageToken: 9, grids: [(2, 2)]) }
+        #expect(throws: EngineError.self) { try MRoPEPositions(tokens: [1, 2], imageToken: 9, grids: [(1, 1)]) }
+    }
+
     @Test("images whose sides are not multiples of 28 are refused")
     func badImage() throws {
         let f = try QwenFixture("qwen2_vl")
