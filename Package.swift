@@ -70,7 +70,8 @@ let package = Package(
         // MARK: The activation store (HDF5 shards + virtual index), shared by extract and probe.
         .target(name: "HeadScopeActivations", dependencies: ["HeadScopeHDF5", "HeadScopeCore"]),
         // MARK: Stage 2: subquestions through the model into the activation store.
-        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore"]),
+        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore",
+                                                        "HeadScopeRuntime", "HeadScopeEngine"]),
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
