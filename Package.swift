@@ -30,6 +30,8 @@ let package = Package(
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
         .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
+        .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
+        .executable(name: "headscope-probe", targets: ["headscope-probe"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -57,6 +59,13 @@ let package = Package(
         // MARK: The method: prompts, answer parsing, judging (METHODS 1.2, 1.4).
         .target(name: "HeadScopeQA"),
 
+        // MARK: Stage 3: probes and functional heads (METHODS 1.5).
+        .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
+        .executableTarget(name: "headscope-probe", dependencies: [
+            "HeadScopeProbe", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -66,5 +75,7 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+        .testTarget(name: "HeadScopeProbeTests",
+                    dependencies: ["HeadScopeProbe", "HeadScopeHDF5", "HeadScopeCore", "TestSupport"]),
     ]
 )
