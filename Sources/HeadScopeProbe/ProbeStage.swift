@@ -41,8 +41,8 @@ public struct ProbeStage {
         var manifest = Manifest(stage: "probe", configuration: try configuration())
         let activationsManifest = activations.appendingPathComponent(Manifest.fileName)
         if FileManager.default.fileExists(atPath: activationsManifest.path) {
-            let upstream = try Manifest.load(stageDirectory: activations, expectingStage: "extract")
-            _ = upstream
+            // Refuses an unfinished or foreign manifest before any work is done.
+            _ = try Manifest.load(stageDirectory: activations, expectingStage: "extract")
             manifest.inputs.append(try .hashing(role: "activations-manifest", url: activationsManifest))
         } else {
             let note = "\(activations.path) has no manifest.json (not written by headscope-extract?); only index.h5 is recorded"

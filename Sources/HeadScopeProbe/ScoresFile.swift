@@ -75,7 +75,7 @@ public enum ScoresFile {
     /// File-name-safe, distinct names for functions: lowercase letters and digits, `-` between.
     public static func slugs(_ names: [String]) -> [String] {
         var used = Set<String>()
-        return names.enumerated().map { index, name in
+        return names.map { name in
             var slug = ""
             for scalar in name.lowercased().unicodeScalars {
                 if (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") {
@@ -90,7 +90,6 @@ public enum ScoresFile {
             var n = 2
             while used.contains(candidate) { candidate = "\(slug)-\(n)"; n += 1 }
             used.insert(candidate)
-            _ = index
             return candidate
         }
     }

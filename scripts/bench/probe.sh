@@ -54,6 +54,8 @@ print(f"speed-up:             {sk / train:.1f}x (training), {sk / wall:.1f}x (wh
 d = r["max_score_diff"]
 print(f"max score difference: recall {d['recall']:.2e}, balanced accuracy {d['balanced_accuracy']:.2e}, AUC {d['auc']:.2e} "
       f"(probes differing: {r['probes_with_score_diff']})")
+print(f"vs exact optimum:     max score difference {r['max_score_diff_vs_exact_optimum']:.2e} "
+      f"({r['exact_optimum_checked']} probes refit by scikit-learn to tol=1e-10)")
 print(f"coefficients:         max |HeadScope - sklearn default| {r['max_coef_diff_vs_sklearn_default']:.2e}; "
       f"max |HeadScope - exact optimum| {r['max_coef_diff_vs_exact_optimum']:.2e} "
       f"(sklearn default is {r['sklearn_default_gap_to_exact_optimum']:.2e} from it; {r['exact_optimum_checked']} probes)")
