@@ -34,6 +34,20 @@ public struct FunctionalHeadSet: Sendable, Equatable, Codable {
         case trainRows = "train_rows"
         case testRows = "test_rows"
     }
+
+    /// Encodes absent means as `null`, so every function's entry has the same keys.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(function, forKey: .function)
+        try c.encode(top, forKey: .top)
+        try c.encode(aboveThreshold, forKey: .aboveThreshold)
+        try c.encode(layerHistogram, forKey: .layerHistogram)
+        try c.encode(sparsity, forKey: .sparsity)
+        try c.encode(meanScore, forKey: .meanScore)
+        try c.encode(meanPermutationScore, forKey: .meanPermutationScore)
+        try c.encode(trainRows, forKey: .trainRows)
+        try c.encode(testRows, forKey: .testRows)
+    }
 }
 
 /// `functional_heads.json`: the sets of every function and their pairwise Jaccard overlaps.

@@ -96,4 +96,26 @@ public struct ProbeOptions: Sendable, Equatable, Codable {
         case topRatio = "top_ratio", topK = "top_k", threshold
         case sparsityThresholds = "sparsity_thresholds", threads
     }
+
+    /// Encodes every setting, an unset `top_k` as `null`, so manifests list the full configuration.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rowFilter, forKey: .rowFilter)
+        try c.encode(split, forKey: .split)
+        try c.encode(testFraction, forKey: .testFraction)
+        try c.encode(features, forKey: .features)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(logistic, forKey: .logistic)
+        try c.encode(crossValidationFolds, forKey: .crossValidationFolds)
+        try c.encode(permutations, forKey: .permutations)
+        try c.encode(minTrainRows, forKey: .minTrainRows)
+        try c.encode(minTestRows, forKey: .minTestRows)
+        try c.encode(skipSmallFunctions, forKey: .skipSmallFunctions)
+        try c.encode(rankBy, forKey: .rankBy)
+        try c.encode(topRatio, forKey: .topRatio)
+        try c.encode(topK, forKey: .topK)
+        try c.encode(threshold, forKey: .threshold)
+        try c.encode(sparsityThresholds, forKey: .sparsityThresholds)
+        try c.encode(threads, forKey: .threads)
+    }
 }
