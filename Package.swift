@@ -30,6 +30,9 @@ let package = Package(
         .library(name: "HeadScopeCore", targets: ["HeadScopeCore"]),
         .library(name: "HeadScopeWeights", targets: ["HeadScopeWeights"]),
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
+        .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
+        .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
+        .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
     ],
@@ -58,6 +61,13 @@ let package = Package(
 
         // MARK: The method: prompts, answer parsing, judging (METHODS 1.2, 1.4).
         .target(name: "HeadScopeQA"),
+        // MARK: The activation store (HDF5 shards + virtual index), shared by extract and probe.
+        .target(name: "HeadScopeActivations", dependencies: ["HeadScopeHDF5", "HeadScopeCore"]),
+        // MARK: Stage 2: subquestions through the model into the activation store.
+        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore"]),
+        // MARK: Engine
+        // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
+        .target(name: "HeadScopePreprocess"),
 
         // MARK: Stage 3: probes and functional heads (METHODS 1.5).
         .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
@@ -74,8 +84,12 @@ let package = Package(
         .testTarget(name: "HeadScopeBLASTests", dependencies: ["HeadScopeBLAS"]),
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
+        .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
+        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
+        .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeProbeTests",
-                    dependencies: ["HeadScopeProbe", "HeadScopeHDF5", "HeadScopeCore", "TestSupport"]),
+                    dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
+                                   "TestSupport"]),
     ]
 )

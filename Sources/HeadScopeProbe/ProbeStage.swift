@@ -37,7 +37,7 @@ public struct ProbeStage {
     @discardableResult
     public func run() throws -> Summary {
         try options.validate()
-        let store = try ActivationStore(directory: activations)
+        let store = try ActivationStoreReader(directory: activations)
         var manifest = Manifest(stage: "probe", configuration: try configuration())
         let activationsManifest = activations.appendingPathComponent(Manifest.fileName)
         if FileManager.default.fileExists(atPath: activationsManifest.path) {

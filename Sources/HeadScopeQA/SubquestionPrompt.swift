@@ -28,6 +28,14 @@ public struct ContextStep: Sendable, Equatable {
 public struct SubquestionPrompt: Sendable, Equatable {
     public static let templateID = "headscope-subquestion-v1"
 
+    /// The start of the assistant turn, written by HeadScope rather than generated.
+    ///
+    /// Priming the answer with `[{"answer": "` makes even small models answer in the requested
+    /// format (a 135M decoder ignores the instruction otherwise), and it makes the generated
+    /// tokens *be* the answer, so the answer span that activations are pooled over holds no
+    /// boilerplate. Parse `answerPrefix + generated`.
+    public static let answerPrefix = #"[{"answer": ""#
+
     public var subquestion: String
     public var mainQuestion: String
     public var context: [ContextStep]

@@ -18,7 +18,7 @@ struct SyntheticStore {
     var rows: [Row]
     /// `[N, L, H, D]`.
     var z: [Float]
-    var schemaVersion = ActivationStore.schemaVersion
+    var schemaVersion = ActivationStoreReader.schemaVersion
 
     /// A planted-signal store: `items` chains cycling through `functions`, Gaussian `z`, and for
     /// function i a shift of `signal` along a fixed direction in head `planted[i]` (layer, head).

@@ -48,6 +48,11 @@ import Testing
         #expect(parsed.structured == structured)
     }
 
+    @Test func primedGenerationParses() {
+        let parsed = AnswerParser.parse(SubquestionPrompt.answerPrefix + #"blue"}]"#)
+        #expect(parsed == AnswerParser.Parsed(answer: "blue", structured: true))
+    }
+
     @Test func stopRule() {
         #expect(!AnswerParser.shouldStop(#"[{"answer": "red"}"#))
         #expect(AnswerParser.shouldStop(#"[{"answer": "red"}]"#))

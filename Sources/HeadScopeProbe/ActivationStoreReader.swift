@@ -48,7 +48,7 @@ public protocol LayerSource {
 
 /// An activation store (`activations/index.h5` over its shards), opened for probing: the row
 /// tables are read at once, `z` one layer at a time (docs/activation-format.md).
-public final class ActivationStore: LayerSource {
+public final class ActivationStoreReader: LayerSource {
     /// The schema this build reads.
     public static let schemaVersion = "headscope-activations/1"
     /// The index file's name inside the activations directory.
@@ -68,7 +68,7 @@ public final class ActivationStore: LayerSource {
     /// shard the index maps is present.
     public init(directory: URL) throws {
         self.directory = directory
-        indexURL = directory.appendingPathComponent(ActivationStore.indexName)
+        indexURL = directory.appendingPathComponent(ActivationStoreReader.indexName)
         let path = indexURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -82,11 +82,11 @@ public final class ActivationStore: LayerSource {
         self.file = file
         let attributes = file.attributes
         guard try attributes.contains("schema_version") else {
-            throw ProbeError.unsupportedSchema(file: path, found: "(none)", expected: ActivationStore.schemaVersion)
+            throw ProbeError.unsupportedSchema(file: path, found: "(none)", expected: ActivationStoreReader.schemaVersion)
         }
         let version = try attributes.read("schema_version").string ?? "(not a string)"
-        guard version == ActivationStore.schemaVersion else {
-            throw ProbeError.unsupportedSchema(file: path, found: version, expected: ActivationStore.schemaVersion)
+        guard version == ActivationStoreReader.schemaVersion else {
+            throw ProbeError.unsupportedSchema(file: path, found: version, expected: ActivationStoreReader.schemaVersion)
         }
         func intAttribute(_ name: String) throws -> Int {
             guard try attributes.contains(name), let value = try attributes.read(name).int64 else {

