@@ -124,7 +124,7 @@ public enum ProbeFigures {
             let t = Double(i) / 4
             let y = top + gridHeight * (1 - t)
             body.append(SVG.line(x1: barX + barWidth, y1: y, x2: barX + barWidth + 4, y2: y))
-            body.append(SVG.text(SVG.number(low + (high - low) * t), x: barX + barWidth + 7, y: y + 4, size: 10))
+            body.append(SVG.text(SVG.number(low + (high - low) * t, digits: 3), x: barX + barWidth + 7, y: y + 4, size: 10))
         }
         body.append(SVG.text(scoreName, x: barX, y: top - 8, size: 10))
         return SVG.document(width: width, height: height, body)
