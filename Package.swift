@@ -33,6 +33,11 @@ let package = Package(
         .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
         .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
+        .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
+        .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
+        .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
+        .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
+        .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
         .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
     ],
@@ -53,6 +58,9 @@ let package = Package(
         .target(name: "HeadScopeBLAS", dependencies: ["CBLAS"]),
         .target(name: "HeadScopeWeights"),
 
+        // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
+
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
             "CCrypto",
@@ -68,6 +76,20 @@ let package = Package(
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
+        // MARK: Text: Hugging Face tokenizer.json pipelines and chat templates (Foundation only).
+        .target(name: "HeadScopeTokenizer"),
+
+        // MARK: Stage 1: prepare (archives + questions -> prepared/ items with labelled steps).
+        .target(name: "HeadScopePrepare", dependencies: [
+            "HeadScopeCore", "HeadScopeArchive", "HeadScopeImageIO",
+        ]),
+        .executableTarget(name: "headscope-prepare", dependencies: [
+            "HeadScopePrepare", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
+        .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
 
         // MARK: Stage 3: probes and functional heads (METHODS 1.5).
         .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
@@ -86,8 +108,13 @@ let package = Package(
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
         .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
+        .testTarget(name: "HeadScopeEngineTests", dependencies: ["HeadScopeEngine", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
+        .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopePrepareTests", dependencies: [
+            "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
+        ]),
         .testTarget(name: "HeadScopeProbeTests",
                     dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
                                    "TestSupport"]),

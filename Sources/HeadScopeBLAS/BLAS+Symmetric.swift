@@ -34,11 +34,11 @@ extension BLAS {
         return info == 0
     }
 
-    /// Solves `A X = B` in place of `B` (row-major `[n, nrhs]`, stored as `nrhs` columns only
-    /// when `nrhs == 1`) given the factor from `choleskyFactor` (LAPACK `spotrs`).
+    /// Solves `A x = b` in place of the vector `b` (`n` values), given the factor of `A` from
+    /// `choleskyFactor` with the same `triangle` (LAPACK `spotrs`).
     ///
-    /// Only single right-hand sides are accepted, since a row-major `B` with several columns is
-    /// not the column-major layout LAPACK expects.
+    /// One right-hand side only: several, stored row-major, would not be the column-major
+    /// layout LAPACK expects.
     @inlinable
     public static func choleskySolve(_ triangle: Triangle = .upper, n: Int,
                                      factor: UnsafeMutablePointer<Float>, lda: Int? = nil,

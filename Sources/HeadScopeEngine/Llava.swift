@@ -1,0 +1,202 @@
+import Foundation
+
+// LLaVA (`LlavaForConditionalGeneration`): a vision tower, a two-layer projector, and a language
+// decoder whose image-token positions receive the projected image features. Also loads text-only
+// Llama/Mistral/Qwen2 checkpoints (no tower).
+
+// MARK: - Configuration
+
+extension VisionConfiguration {
+    var geometry: TowerGeometry {
+        TowerGeometry(layers: numHiddenLayers, queryHeads: numAttentionHeads, kvHeads: numAttentionHeads, headDim: headDim)
+    }
+}
+
+// MARK: - Model
+
+/// The LLaVA projector: `linear_2(act(linear_1(features)))`.
+struct Projector {
+    let linear1, linear2: Linear
+    let activation: Activation
+}
+
+/// A loaded vision-language model (or a text-only decoder): the entry point for runs.
+///
+/// Weights are read-only after loading and every run allocates its own buffers, so runs may come
+/// from several threads; each run already parallelises (OpenBLAS threads for GEMMs, attention
+/// heads across cores), so one run at a time is the efficient use.
+public final class VisionLanguageModel: @unchecked Sendable {
+    public let configuration: ModelConfiguration
+    let decoder: LanguageDecoder
+    let vision: VisionTransformer?
+    let projector: Projector?
+    /// Hidden-state indices feeding the projector (0: tower input, i: after layer i), in order.
+    let featureLayers: [Int]
+    let dropsClassToken: Bool
+    let pixelShuffle: Int
+
+    /// Loads a Hugging Face checkpoint folder (`config.json` and single or sharded safetensors) or
+    /// a `.gguf` file holding a Llama or Qwen2 decoder (F32/F16/BF16/Q4_0/Q4_1/Q8_0 tensors).
+    public static func load(from directory: URL) throws -> VisionLanguageModel {
+        if directory.pathExtension.lowercased() == "gguf" {
+            let gguf = try GGUFFile(directory)
+            return try VisionLanguageModel(try gguf.configuration(), gguf.store)
+        }
+        let config = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let store = try TensorStore(directory: directory)
+        return try VisionLanguageModel(config, store)
+    }
+
+    /// Builds a model from a configuration and weights assembled in code (e.g. a GGUF decoder, a
+    /// vision tower converted from another format and a connector, in a `WeightCollection`).
+    public convenience init(configuration: ModelConfiguration, weights: any WeightProvider) throws {
+        try configuration.validate(weights.configLocation)
+        try self.init(configuration, weights)
+    }
+
+    /// The decoder configuration and weights of a `.gguf` file (architectures llama, qwen2), to
+    /// combine with other parts.
+    public static func ggufDecoder(at url: URL) throws -> (text: TextConfiguration, weights: any WeightProvider) {
+        let gguf = try GGUFFile(url)
+        return (try gguf.configuration().textConfig, gguf.store)
+    }
+
+    init(_ config: ModelConfiguration, _ store: any WeightProvider) throws {
+        configuration = config
+        let location = store.configLocation
+        // As LlavaConfig: either the top-level or the text config's flag ties the LM head.
+        let tie = (config.tieWordEmbeddings ?? false) || (config.textConfig.tieWordEmbeddings ?? false)
+        decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
+        guard let v = config.visionConfig else {
+            vision = nil; projector = nil; featureLayers = []; dropsClassToken = false; pixelShuffle = 1
+            return
+        }
+        switch v.modelType {
+        case "clip_vision_model": vision = try .clip(store, v)
+        case "siglip_vision_model": vision = try .siglip(store, v)
+        default: vision = try .dinov2(store, v)
+        }
+        let count = v.numHiddenLayers + 1
+        let requested = config.visionFeatureLayer?.values ?? [-2]
+        featureLayers = try requested.map { i in
+            guard i >= -count && i < count else {
+                throw EngineError(.configuration, "vision_feature_layer \(i) is out of range for \(v.numHiddenLayers) layers", location: location)
+            }
+            return (i + count) % count
+        }
+        dropsClassToken = (config.visionFeatureSelectStrategy ?? "default") == "default"
+        pixelShuffle = config.projectorPixelShuffle ?? 1
+        guard config.imageToken != nil else {
+            throw EngineError(.configuration, "missing required key \"image_token_index\"", location: location)
+        }
+        let bias = config.multimodalProjectorBias ?? true, t = config.textConfig.hiddenSize
+        projector = Projector(
+            linear1: try Linear(store, "multi_modal_projector.linear_1",
+                                in: v.hiddenSize * featureLayers.count * pixelShuffle * pixelShuffle,
+                                out: projectorWidth(store, t), bias: bias),
+            linear2: try Linear(store, "multi_modal_projector.linear_2", in: projectorWidth(store, t), out: t, bias: bias),
+            activation: try Activation(named: config.projectorHiddenAct ?? "gelu", location: location))
+    }
+
+    var geometry: [Tower: TowerGeometry] {
+        var g: [Tower: TowerGeometry] = [.language: configuration.textConfig.geometry]
+        if let v = configuration.visionConfig { g[.vision] = v.geometry }
+        return g
+    }
+
+    /// Image features after the projector for each image, concatenated: `[images * n, hidden]`.
+    func encode(_ images: [PixelValues], runtime: PlanRuntime?) throws -> (features: [Float], rows: Int) {
+        guard !images.isEmpty else { return ([], 0) }
+        guard let vision, let projector else {
+            throw EngineError(.input, "this model has no vision tower but \(images.count) image(s) were given")
+        }
+        if images.count > 1, runtime?.plan.touchesVision ?? false {
+            throw EngineError(.plan, "plans addressing the vision tower need a single image per run (got \(images.count))")
+        }
+        let d = vision.config.hiddenSize, t = configuration.textConfig.hiddenSize
+        var all: [Float] = [], total = 0
+        for pixels in images {
+            let states = try vision.hiddenStates(pixels, indices: featureLayers, runtime: runtime)
+            guard let first = states[featureLayers[0]] else {
+                throw EngineError(.input, "vision tower produced no hidden state \(featureLayers[0])")
+            }
+            let tokens = first.shape[0]
+            let skip = dropsClassToken ? 1 : 0
+            var n = tokens - skip
+            guard n > 0 else { throw EngineError(.input, "the image gives no patch tokens (\(tokens) tokens before selection)") }
+            let width = d * featureLayers.count
+            var selected = [Float](repeating: 0, count: n * width)
+            for (i, layer) in featureLayers.enumerated() {
+                guard let s = states[layer]?.pointer else { continue }
+                for r in 0..<n { for j in 0..<d { selected[r * width + i * d + j] = s[(r + skip) * d + j] } }
+            }
+            if pixelShuffle > 1 { (selected, n) = try shuffle(selected, tokens: n, width: width) }
+            let inner = projector.linear1.outFeatures
+            var hidden = [Float](repeating: 0, count: n * inner), out = [Float](repeating: 0, count: n * t)
+            selected.withUnsafeBufferPointer { projector.linear1($0.baseAddress!, rows: n, into: &hidden) }
+            hidden.withUnsafeMutableBufferPointer { projector.activation.apply($0.baseAddress!, count: n * inner) }
+            hidden.withUnsafeBufferPointer { projector.linear2($0.baseAddress!, rows: n, into: &out) }
+            all += out
+            total += n
+        }
+        return (all, total)
+    }
+
+    /// Space-to-depth on a square token grid: `[side * side, width]` -> `[(side/s)^2, s * s * width]`,
+    /// block `(gy, gx)` holding patches `(gy*s + dy, gx*s + dx)` in `(dy, dx)` order.
+    func shuffle(_ x: [Float], tokens n: Int, width: Int) throws -> ([Float], Int) {
+        let s = pixelShuffle, side = Int(Double(n).squareRoot().rounded())
+        guard side * side == n, side % s == 0 else {
+            throw EngineError(.input, "pixel shuffle \(s) needs a square patch grid divisible by \(s); the image gives \(n) patches")
+        }
+        let outSide = side / s
+        var out = [Float](repeating: 0, count: n * width)
+        for gy in 0..<outSide { for gx in 0..<outSide { for dy in 0..<s { for dx in 0..<s {
+            let source = ((gy * s + dy) * side + gx * s + dx) * width
+            let target = ((gy * outSide + gx) * s * s + dy * s + dx) * width
+            for j in 0..<width { out[target + j] = x[source + j] }
+        } } } }
+        return (out, outSide * outSide)
+    }
+
+    /// The vision features after the projector, `[n, hidden]` row-major, for one image.
+    public func imageFeatures(_ pixels: PixelValues, plan: InterpretabilityPlan = .init()) throws -> (features: [Float], captures: Captures) {
+        let runtime = try PlanRuntime(plan, geometry: geometry, promptLength: 0)
+        let result = try encode([pixels], runtime: runtime)
+        return (result.features, runtime.finish())
+    }
+
+    /// Token embeddings of `tokens[range]` with image features placed at image-token positions
+    /// (the k-th image token of the whole prompt takes feature row k).
+    func embed(_ tokens: [Int], range: Range<Int>, features: [Float], featureRows: Int, into x: UnsafeMutablePointer<Float>) throws {
+        let d = configuration.textConfig.hiddenSize
+        let imageToken = configuration.imageToken ?? -1
+        let imageCount = tokens.filter { $0 == imageToken }.count
+        if imageToken >= 0, imageCount != featureRows {
+            throw EngineError(.input, "the prompt has \(imageCount) image tokens (id \(imageToken)) but the images give \(featureRows) feature rows")
+        }
+        var k = tokens[..<range.lowerBound].filter { $0 == imageToken }.count
+        for p in range {
+            let row = x + (p - range.lowerBound) * d
+            if tokens[p] == imageToken {
+                features.withUnsafeBufferPointer { row.update(from: $0.baseAddress! + k * d, count: d) }
+                k += 1
+            } else {
+                try decoder.embed(tokens[p..<(p + 1)], into: row)
+            }
+        }
+    }
+}
+
+/// The projector's inner width: `linear_1`'s output size as stored (LLaVA uses the text width;
+/// connectors trained with another width store it in their weights).
+private func projectorWidth(_ store: any WeightProvider, _ textWidth: Int) -> Int {
+    store.shape(of: "multi_modal_projector.linear_1.weight")?.first ?? textWidth
+}
+
+extension Linear {
+    /// Convenience for array outputs.
+    func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: inout [Float]) {
+        y.withUnsafeMutableBufferPointer { self(x, rows: rows, into: $0.baseAddress!) }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import HeadScopeEngine
+import Testing
+import TestSupport
+
+@Suite("Models assembled from parts")
+struct AssembledModelTests {
+    /// The built-in model's layout: decoder + connector in one file, the vision tower (bare
+    /// `Dinov2Model` names) in another, combined in code.
+    static func model() throws -> VisionLanguageModel {
+        let directory = EngineFixture.directory.appendingPathComponent("shuffle_dinov2_llama")
+        let configuration = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let vision = try GoldenTensors("engine/shuffle_dinov2_llama/vision_tower.safetensors")
+        let named = try NamedTensors(vision.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.", location: "vision_tower.safetensors")
+        return try VisionLanguageModel(configuration: configuration,
+                                       weights: WeightCollection([try TensorStore(directory: directory), named]))
+    }
+
+    @Test("pixel shuffle connector: image features, logits and greedy tokens match the PyTorch composition")
+    func pixelShuffle() throws {
+        let model = try Self.model()
+        let golden = try GoldenTensors("engine/shuffle_dinov2_llama/golden.safetensors")
+        let prompt = try golden.tensor("input_ids").int64Values.map(Int.init)
+        let p = try golden.tensor("pixel_values")
+        let pixels = try PixelValues(height: p.shape[1], width: p.shape[2], values: p.values)
+        let result = try model.forward(tokens: prompt, images: [pixels])
+        expectClose(result.imageFeatures, try golden.tensor("image_features").values, relative: 1e-4, absolute: 2e-5, label: "image features")
+        expectClose(result.logits, try golden.tensor("logits").values, relative: 1e-4, absolute: 2e-5, label: "logits")
+        let generated = try model.generate(prompt: prompt, images: [pixels], options: .init(maxNewTokens: 8))
+        #expect(generated.tokens == (try golden.tensor("generated").int64Values.map(Int.init)))
+    }
+
+    @Test("configurations built in code equal the JSON ones")
+    func configurationInCode() throws {
+        let directory = EngineFixture.directory.appendingPathComponent("shuffle_dinov2_llama")
+        let json = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let vision = VisionConfiguration(modelType: "dinov2", hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+                                         imageSize: 32, patchSize: 8, mlpRatio: 2, layerNormEps: 1e-6, hiddenAct: "gelu",
+                                         layerscaleValue: 0.5, qkvBias: true)
+        let config = ModelConfiguration(text: json.textConfig, vision: vision, imageTokenId: 96, projectorHiddenAct: "gelu",
+                                        visionFeatureLayer: .list([1, 2]), visionFeatureSelectStrategy: "default",
+                                        projectorPixelShuffle: 2)
+        let vt = try GoldenTensors("engine/shuffle_dinov2_llama/vision_tower.safetensors")
+        let weights = WeightCollection([try TensorStore(directory: directory),
+                                        try NamedTensors(vt.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.")])
+        let a = try VisionLanguageModel(configuration: config, weights: weights)
+        let golden = try GoldenTensors("engine/shuffle_dinov2_llama/golden.safetensors")
+        let prompt = try golden.tensor("input_ids").int64Values.map(Int.init)
+        let p = try golden.tensor("pixel_values")
+        let pixels = try PixelValues(height: p.shape[1], width: p.shape[2], values: p.values)
+        #expect(try a.forward(tokens: prompt, images: [pixels]).logits == (try Self.model().forward(tokens: prompt, images: [pixels]).logits))
+    }
+
+    @Test("a missing part is reported with every place searched")
+    func missingPart() throws {
+        let directory = EngineFixture.directory.appendingPathComponent("shuffle_dinov2_llama")
+        let configuration = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        do {
+            _ = try VisionLanguageModel(configuration: configuration, weights: WeightCollection([try TensorStore(directory: directory)]))
+            Issue.record("a model without its vision tower loaded")
+        } catch let error as EngineError {
+            #expect(error.kind == .missingTensor && error.description.contains("vision_tower.embeddings"), "\(error)")
+        }
+        #expect(throws: EngineError.self) { try NamedTensors(["x": ([2, 2], [1, 2, 3])]) }
+    }
+}

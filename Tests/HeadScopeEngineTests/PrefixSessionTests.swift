@@ -1,0 +1,86 @@
+import Foundation
+import HeadScopeEngine
+import Testing
+import TestSupport
+
+@Suite("Prefix sessions")
+struct PrefixSessionTests {
+    /// The image and the text before it form the shared prefix.
+    static func split(_ f: EngineFixture) -> ([Int], [Int]) { (Array(f.prompt.prefix(20)), Array(f.prompt.dropFirst(20))) }
+
+    @Test("continuations reuse the prefix and equal runs without reuse")
+    func reuse() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let (prefix, suffix) = Self.split(f)
+        let session = try f.model.session(prefix: prefix, images: [f.pixels])
+        for continuation in [suffix, [5, 6, 7], suffix, [9]] {
+            let reused = try session.generate(continuation: continuation, options: .init(maxNewTokens: 6))
+            let fresh = try f.model.generate(prompt: prefix + continuation, images: [f.pixels], options: .init(maxNewTokens: 6))
+            #expect(reused.reusedPrefix)
+            #expect(reused.tokens == fresh.tokens)
+            expectClose(reused.promptLogits, fresh.promptLogits, relative: 1e-4, absolute: 2e-5, label: "prompt logits \(continuation)")
+        }
+        let golden = try f.golden.tensor("generated").int64Values.map(Int.init)
+        #expect(try session.generate(continuation: suffix, options: .init(maxNewTokens: 8)).tokens == golden)
+    }
+
+    @Test("a plan that stays after the prefix reuses it; captures equal the full run")
+    func planAfterPrefix() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let (prefix, suffix) = Self.split(f)
+        let plan = InterpretabilityPlan(
+            edits: [HeadEdit(layer: 1, head: 2, positions: .generated, operation: .scale(1e-4))],
+            kvReplacements: [KVReplacement(layer: 0, head: 3, positions: [21], keys: Array(repeating: 1, count: 8), values: Array(repeating: 1, count: 8))],
+            zCaptures: [CaptureRequest(positions: .range(20, 100))])
+        let session = try f.model.session(prefix: prefix, images: [f.pixels])
+        let reused = try session.generate(continuation: suffix, plan: plan, options: .init(maxNewTokens: 8))
+        let fresh = try f.model.generate(prompt: f.prompt, images: [f.pixels], plan: plan, options: .init(maxNewTokens: 8))
+        #expect(reused.reusedPrefix)
+        #expect(reused.tokens == fresh.tokens)
+        #expect(reused.captures.z[0].positions == fresh.captures.z[0].positions)
+        expectClose(reused.captures.z[0].values, fresh.captures.z[0].values, relative: 1e-4, absolute: 2e-5, label: "z")
+    }
+
+    @Test("a plan touching the prefix or the vision tower is recomputed from its first position, never silently wrong", arguments: [
+        (InterpretabilityPlan(edits: [HeadEdit(layer: 0, head: 1, positions: .list([5]), operation: .zero)]), 5),
+        (InterpretabilityPlan(edits: [HeadEdit(layer: 1, head: 0, positions: .all, operation: .scale(0.1))]), 0),
+        (InterpretabilityPlan(kvReplacements: [KVReplacement(layer: 0, head: 1, positions: Array(4..<20), keys: Array(repeating: 0, count: 8), values: Array(repeating: 0, count: 8))]), 4),
+        (InterpretabilityPlan(blocks: [AttentionBlock(layers: [0, 1], queryPositions: .range(12, 30), keyPositions: .range(4, 20))]), 12),
+        (InterpretabilityPlan(edits: [HeadEdit(layer: 0, head: 3, positions: .list([22]), operation: .scale(0.1))],
+                              zCaptures: [CaptureRequest(layers: [0], positions: .list([19, 22]))]), 19),
+        (InterpretabilityPlan(edits: [HeadEdit(tower: .vision, layer: 0, head: 1, positions: .all, operation: .scale(0.1))]), 0),
+    ])
+    func prefixEdits(plan: InterpretabilityPlan, reusable: Int) throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let (prefix, suffix) = Self.split(f)
+        let session = try f.model.session(prefix: prefix, images: [f.pixels])
+        let plain = try session.generate(continuation: suffix, options: .init(maxNewTokens: 8))
+        let edited = try session.generate(continuation: suffix, plan: plan, options: .init(maxNewTokens: 8))
+        let fresh = try f.model.generate(prompt: f.prompt, images: [f.pixels], plan: plan, options: .init(maxNewTokens: 8))
+        #expect(!edited.reusedPrefix)
+        #expect(edited.reusedLength == reusable)
+        #expect(edited.tokens == fresh.tokens)
+        #expect(edited.captures.z.count == fresh.captures.z.count)
+        for (a, b) in zip(edited.captures.z, fresh.captures.z) {
+            #expect(a.positions == b.positions)
+            expectClose(a.values, b.values, relative: 1e-4, absolute: 2e-5, label: "captured z")
+        }
+        expectClose(edited.promptLogits, fresh.promptLogits, relative: 1e-4, absolute: 2e-5, label: "prompt logits")
+        #expect(mismatch(edited.promptLogits, plain.promptLogits, relative: 1e-3, absolute: 1e-3) != nil, "the edit had no effect")
+        // The session still serves unedited continuations from its prefix afterwards.
+        let again = try session.generate(continuation: suffix, options: .init(maxNewTokens: 8))
+        #expect(again.reusedPrefix && again.tokens == plain.tokens)
+        expectClose(again.promptLogits, plain.promptLogits, relative: 1e-4, absolute: 2e-5, label: "restored prefix")
+    }
+
+    @Test("the parallel per-head attention path equals the serial chunked path")
+    func parallelHeads() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        // 120 tokens: one-shot prefill takes the parallel path; 60 + 60 chunks stay serial.
+        let tokens = f.prompt + (0..<95).map { 2 + ($0 * 37) % 90 }
+        let full = try f.model.forward(tokens: tokens, images: [f.pixels], logits: .last)
+        let session = try f.model.session(prefix: Array(tokens.prefix(60)), images: [f.pixels])
+        let chunked = try session.generate(continuation: Array(tokens.dropFirst(60)), options: .init(maxNewTokens: 1))
+        expectClose(full.logits, chunked.promptLogits, relative: 1e-4, absolute: 2e-5, label: "last logits")
+    }
+}
