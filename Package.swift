@@ -38,6 +38,8 @@ let package = Package(
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
+        .executable(name: "headscope-probe", targets: ["headscope-probe"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -90,6 +92,13 @@ let package = Package(
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
         .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
 
+        // MARK: Stage 3: probes and functional heads (METHODS 1.5).
+        .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
+        .executableTarget(name: "headscope-probe", dependencies: [
+            "HeadScopeProbe", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -107,5 +116,8 @@ let package = Package(
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),
+        .testTarget(name: "HeadScopeProbeTests",
+                    dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
+                                   "TestSupport"]),
     ]
 )
