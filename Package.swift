@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .executable(name: "headscope-run", targets: ["headscope-run"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -57,7 +58,7 @@ let package = Package(
         .target(name: "HeadScopeWeights"),
 
         // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
-        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS", "HeadScopeWeights"]),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
@@ -87,7 +88,14 @@ let package = Package(
         ]),
 
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
-        .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
+        .target(name: "HeadScopeRuntime", dependencies: [
+            "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopePreprocess", "HeadScopeImageIO",
+            "HeadScopeWeights", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-run", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -103,6 +111,9 @@ let package = Package(
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "TestSupport",
+        ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),

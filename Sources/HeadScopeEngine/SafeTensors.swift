@@ -86,6 +86,13 @@ public final class TensorStore: @unchecked Sendable {
         for name in entries.keys { aliases[Self.normalise(name)] = name }
     }
 
+    /// Opens one safetensors file (e.g. a connector stored next to other parts).
+    public init(file: URL) throws {
+        directory = file.deletingLastPathComponent()
+        try read(file)
+        for name in entries.keys { aliases[Self.normalise(name)] = name }
+    }
+
     private func read(_ url: URL) throws {
         let file = try MappedFile(url)
         guard file.size >= 8 else { throw EngineError(.format, "truncated: \(file.size) bytes, too short for a safetensors header", location: url.path) }
