@@ -51,7 +51,7 @@ public enum BuiltinModel {
             do {
                 description = try JSONDecoder().decode(Description.self, from: data)
             } catch let error as DecodingError {
-                throw RuntimeError("not a valid built-in model description: \(describe(error))", location: url.path)
+                throw RuntimeError.decoding(error, what: "not a valid built-in model description", location: url.path)
             }
             guard description.format == formatID else {
                 throw RuntimeError("format is \"\(description.format)\", expected \"\(formatID)\"", location: url.path)
@@ -109,19 +109,5 @@ public enum BuiltinModel {
         let hashes = FileHashCache.under(repositoryRoot)
         let identity = ModelIdentity(id: d.id, sha256: try hashes.combinedSHA256(of: [url, gguf, onnx, connectorURL]))
         return EngineRuntime(identity: identity, model: model, tokenizer: tokenizer, format: format, imageInput: input)
-    }
-}
-
-/// A decoding error as a path and a reason (`vision_config.hidden_size: missing`).
-func describe(_ error: DecodingError) -> String {
-    func path(_ keys: [CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-    }
-    switch error {
-    case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): missing"
-    case .typeMismatch(let type, let context): return "\(path(context.codingPath)): expected \(type) (\(context.debugDescription))"
-    case .valueNotFound(let type, let context): return "\(path(context.codingPath)): expected \(type), found null"
-    case .dataCorrupted(let context): return "\(path(context.codingPath)): \(context.debugDescription)"
-    @unknown default: return "\(error)"
     }
 }

@@ -20,3 +20,22 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
         return text
     }
 }
+
+extension RuntimeError {
+    /// A JSON decoding failure as the key path and the reason (`edits[0].layer: missing`).
+    public static func decoding(_ error: DecodingError, what: String, location: String) -> RuntimeError {
+        func path(_ keys: [CodingKey]) -> String {
+            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : (text.isEmpty ? "(root)" : text)
+        }
+        let reason: String
+        switch error {
+        case .keyNotFound(let key, let context): reason = "\(path(context.codingPath + [key])): missing"
+        case .typeMismatch(let type, let context): reason = "\(path(context.codingPath)): expected \(type) (\(context.debugDescription))"
+        case .valueNotFound(let type, let context): reason = "\(path(context.codingPath)): expected \(type), found null"
+        case .dataCorrupted(let context): reason = "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: reason = "\(error)"
+        }
+        return RuntimeError("\(what): \(reason)", location: location)
+    }
+}
