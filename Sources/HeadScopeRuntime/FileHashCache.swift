@@ -73,11 +73,10 @@ public final class FileHashCache: @unchecked Sendable {
         guard let data = try? encoder.encode(snapshot) else { return }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temporary)
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } catch {
+        // rename(2) replaces the old cache atomically (readers see the old or the new file).
+        guard (try? data.write(to: temporary)) != nil, rename(temporary.path, url.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
+            return
         }
     }
 }
