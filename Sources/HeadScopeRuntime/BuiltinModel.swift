@@ -83,7 +83,7 @@ public enum BuiltinModel {
         }
         guard FileManager.default.fileExists(atPath: connectorURL.path) else {
             throw RuntimeError("the built-in model's connector is missing", location: connectorURL.path,
-                               hint: "train it with scripts/builtin/train_projector.py (see data/builtin-model/MODEL_CARD.md), which writes data/builtin-model/connector.safetensors")
+                               hint: "train it with scripts/builtin/train_projector.py --prepared <cogshapes prepared/> --out data/builtin-model (the script header says how), which writes data/builtin-model/connector.safetensors")
         }
         let decoder = try GGUFDecoder(gguf)
         let text = try decoder.configuration().textConfig
