@@ -40,6 +40,7 @@ let package = Package(
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
         .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
+        .executable(name: "headscope-run", targets: ["headscope-run"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -59,7 +60,7 @@ let package = Package(
         .target(name: "HeadScopeWeights"),
 
         // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
-        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS", "HeadScopeWeights"]),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
@@ -90,7 +91,14 @@ let package = Package(
         ]),
 
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
-        .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
+        .target(name: "HeadScopeRuntime", dependencies: [
+            "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopePreprocess", "HeadScopeImageIO",
+            "HeadScopeWeights", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-run", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Stage 3: probes and functional heads (METHODS 1.5).
         .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
@@ -113,6 +121,9 @@ let package = Package(
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",
+        ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),
