@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
         .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
         .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
+        .executable(name: "headscope-extract", targets: ["headscope-extract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
@@ -102,6 +103,10 @@ let package = Package(
 
         // MARK: Stage 3: probes and functional heads (METHODS 1.5).
         .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
+        .executableTarget(name: "headscope-extract", dependencies: [
+            "HeadScopeExtract", "HeadScopeActivations", "HeadScopeRuntime", "HeadScopeQA", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "headscope-probe", dependencies: [
             "HeadScopeProbe", "HeadScopeCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -66,27 +66,8 @@ struct RunCommand: ParsableCommand {
         print(turn.text)
     }
 
-    func loadModel() throws -> EngineRuntime {
-        if model == BuiltinModel.name {
-            return try BuiltinModel.load(repositoryRoot: try repositoryRoot())
-        }
-        let folder = URL(fileURLWithPath: model)
-        return try EngineRuntime.load(folder: folder, hashes: FileHashCache.under(URL(fileURLWithPath: FileManager.default.currentDirectoryPath)))
-    }
-
-    /// `--root`, else the first directory upwards from the working directory holding
-    /// data/builtin-model/model.json.
-    func repositoryRoot() throws -> URL {
-        if let root { return URL(fileURLWithPath: root) }
-        var directory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL
-        while true {
-            if FileManager.default.fileExists(atPath: BuiltinModel.descriptionURL(repositoryRoot: directory).path) { return directory }
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { break }
-            directory = parent
-        }
-        throw RuntimeError("cannot find data/builtin-model/model.json above the working directory",
-                           hint: "run inside the HeadScope checkout or pass --root")
+    func loadModel() throws -> any VLMRuntime {
+        try RuntimeLoader.load(model: model, root: root.map { URL(fileURLWithPath: $0) })
     }
 
     func loadPlan(_ path: String) throws -> InterpretabilityPlan {
