@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
-        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
+        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport", "headscope-extract", "headscope-prepare"]),
         .testTarget(name: "HeadScopeEngineTests", dependencies: ["HeadScopeEngine", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
