@@ -38,6 +38,8 @@ let package = Package(
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
+        .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -89,6 +91,15 @@ let package = Package(
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
         .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
 
+        // MARK: Stage 5: head attribution of image-to-text flow (METHODS 2).
+        .target(name: "HeadScopeAttribute", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeExtract", "HeadScopeHDF5", "HeadScopeImageIO", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-attribute", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -103,6 +114,10 @@ let package = Package(
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopeAttributeTests", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5", "HeadScopeImageIO",
+            "HeadScopeCore", "TestSupport",
+        ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),
