@@ -63,16 +63,24 @@ public struct AttributeStage {
         }
     }
 
-    @discardableResult
-    public func run(runtime: any VLMRuntime) throws -> Summary {
+    /// Checks the settings and the prepared input and returns the task set, without a model
+    /// (so a bad input fails before an expensive model load).
+    public func preflight() throws -> [AttributionTask] {
         try config.validate()
-        var manifest = Manifest(stage: "attribute", configuration: try JSONDecoder().decode(JSONValue.self, from: JSONValue.encode(config)))
+        _ = try Manifest.load(stageDirectory: prepared, expectingStage: "prepare")
         let dataset = try PreparedDataset(directory: prepared)
         let tasks = try AttributionTask.select(from: dataset, split: config.split, limit: config.maxImages)
         guard !tasks.isEmpty else {
             throw AttributionError("\(prepared.path): no main-object items (tags task=main_object) and no single-word answers\(config.split.map { " in split \($0)" } ?? "")",
                                    remedy: "prepare a dataset with main-object items, e.g. `headscope-prepare --generate cogshapes`")
         }
+        return tasks
+    }
+
+    @discardableResult
+    public func run(runtime: any VLMRuntime) throws -> Summary {
+        let tasks = try preflight()
+        var manifest = Manifest(stage: "attribute", configuration: try JSONDecoder().decode(JSONValue.self, from: JSONValue.encode(config)))
         let fm = FileManager.default
         for dir in ["runs", "results", ".work"] {
             try fm.createDirectory(at: output.appendingPathComponent(dir), withIntermediateDirectories: true)

@@ -96,9 +96,9 @@ struct AttributeCommand: ParsableCommand {
                 baseline: baselineKind, referenceImages: referenceImages, knockoutWindow: knockoutWindow,
                 knockoutStride: knockoutStride, knockoutTopHeadsOnly: !knockoutAllHeads, evaluate: !noEvaluate,
                 knockout: !noKnockout, maxImages: maxImages, split: split)
-            try config.validate()
-            let runtime = try StageModelLoader().load(model: model)
             let stage = AttributeStage(prepared: URL(fileURLWithPath: prepared), output: URL(fileURLWithPath: output), config: config)
+            _ = try stage.preflight()
+            let runtime = try StageModelLoader().load(model: model)
             let summary = try stage.run(runtime: runtime)
             print("attribute: \(summary.images.count) images, mean held-out r = \(String(format: "%.3f", summary.meanHeldOutCorrelation)), top heads \(summary.topHeads.prefix(5).map(\.description).joined(separator: " ")) -> \(output)")
         }

@@ -23,6 +23,20 @@ import TestSupport
         #expect(few.stderr.contains("masks = 2"))
     }
 
+    @Test func inputsAreCheckedBeforeTheModelLoads() throws {
+        let missing = try TestSupport.run(Self.executable, ["--prepared", "/nonexistent/prepared", "--output", "/nonexistent/o"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("/nonexistent/prepared"))
+        #expect(!missing.stderr.contains("RuntimeLoader"))
+        // With a good prepared/ the command gets as far as loading the model.
+        let prepared = try StageTests.prepared()
+        let output = prepared.deletingLastPathComponent().appendingPathComponent("attribution")
+        let noModel = try TestSupport.run(Self.executable, ["--prepared", prepared.path, "--output", output.path, "--masks", "20"])
+        #expect(noModel.status != 0)
+        #expect(noModel.stderr.contains("cannot load model \"builtin\""))
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("manifest.json").path))
+    }
+
     @Test func helpNamesTheStage() throws {
         let help = try TestSupport.run(Self.executable, ["--help"])
         #expect(help.status == 0)
