@@ -154,7 +154,9 @@ public struct AttributeStage {
         manifest.inputs.append(Manifest.Input(role: "model", path: model.id, sha256: model.sha256, bytes: 0))
         manifest.counts = ["images": results.count, "masks_per_image": config.masks, "model_runs_this_invocation": modelRuns,
                            "heads": grid.count]
-        for name in ["runs.h5", "attributions.h5", "summary.json", "heatmap.svg", "curves.svg", "flow.svg"] {
+        let groupPlots = summary.attributionByClass.keys.map { Self.groupPlotName("class", $0) }
+            + summary.attributionByColor.keys.map { Self.groupPlotName("color", $0) }
+        for name in ["runs.h5", "attributions.h5", "summary.json", "heatmap.svg", "curves.svg", "flow.svg"] + groupPlots.sorted() {
             manifest.outputs.append(try Manifest.Output.hashing(name, in: output))
         }
         manifest.finish()
@@ -222,6 +224,12 @@ public struct AttributeStage {
         return try ContentHash.sha256(parts.joined(separator: "\n"))
     }
 
+    /// File name of a per-class or per-colour heat map (characters outside [A-Za-z0-9._-] become _).
+    static func groupPlotName(_ key: String, _ value: String) -> String {
+        let safe = String(value.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        return "heatmap-\(key)-\(safe).svg"
+    }
+
     /// A uniform mid-gray PNG of the size of `image`.
     static func blankImage(like image: URL, in directory: URL) throws -> URL {
         let source = try RasterImage(contentsOf: image)
@@ -257,6 +265,12 @@ public struct AttributeStage {
         try AtomicFile.write(try encoder.encode(summary), to: output.appendingPathComponent("summary.json"))
         try AtomicFile.write(SVGPlots.heatMap(values: mean, grid: grid, title: "Mean head attribution (\(config.outcome.rawValue)), \(results.count) images"),
                              to: output.appendingPathComponent("heatmap.svg"))
+        for (key, maps) in [("class", summary.attributionByClass), ("color", summary.attributionByColor)] {
+            for (name, values) in maps {
+                try AtomicFile.write(SVGPlots.heatMap(values: values, grid: grid, title: "Mean head attribution, \(key) \(name)"),
+                                     to: output.appendingPathComponent(Self.groupPlotName(key, name)))
+            }
+        }
         let curveSeries = summary.curves.map {
             SVGPlots.Series(name: "\($0.ranking) \($0.kind == "faithfulness" ? "faith." : "compl.")",
                             x: $0.sizes.map(Double.init), y: $0.normalised, dashed: $0.kind == "completeness")

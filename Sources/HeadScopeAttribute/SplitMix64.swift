@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64: a small, fast, seedable generator whose streams are identical on every platform,
 /// so keep-masks (and anything else drawn from it) are reproducible from the seed alone.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
@@ -20,9 +22,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A standard normal draw (Box-Muller; one of the pair is discarded for simplicity).
     public mutating func nextGaussian() -> Double {
-        let u1 = max(nextUnit(), 1e-300)
+        let u1 = Swift.max(nextUnit(), 1e-300)
         let u2 = nextUnit()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
     /// A stream seed derived from a base seed and a string (FNV-1a of its UTF-8, mixed), so each
@@ -37,8 +39,3 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return mixer.next()
     }
 }
-
-@inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
-
-import Foundation

@@ -78,10 +78,11 @@ import HeadScopeImageIO
         #expect(manifest.finishedAt != nil)
         #expect(manifest.inputs.map(\.role) == ["prepared", "model"])
         #expect(manifest.counts["images"] == 4)
+        #expect(manifest.outputs.count == 6 + 4)  // plus per-class and per-colour heat maps
         let check = try TestSupport.python("""
         import sys, h5py, xml.etree.ElementTree as ET
         d = sys.argv[1]
-        for n in ["heatmap.svg", "curves.svg", "flow.svg"]: ET.parse(d + "/" + n)
+        for n in ["heatmap.svg", "curves.svg", "flow.svg", "heatmap-class-circle.svg", "heatmap-color-blue.svg"]: ET.parse(d + "/" + n)
         f = h5py.File(d + "/runs.h5", "r"); a = h5py.File(d + "/attributions.h5", "r")
         print(len(f["images"]), f["images"][sorted(f["images"])[0]]["masks"].shape, a["logit/coefficients"].shape, a["mean"].shape)
         """, [output.path])
