@@ -116,7 +116,7 @@ public struct AttributeStage {
                                                      baselineImages: baselineImages.map(\.lastPathComponent))
             let resultPrint = try ContentHash.sha256(runsPrint + String(decoding: try JSONValue.encodeCompact(config), as: UTF8.self))
             if let data = fm.contents(atPath: resultURL.path),
-               let cached = try? JSONDecoder().decode(ImageResult.self, from: data), cached.fingerprint == resultPrint,
+               let cached = try? Self.resultDecoder.decode(ImageResult.self, from: data), cached.fingerprint == resultPrint,
                let runs = try? RunsFile.load(from: runsURL), runs.fingerprint == runsPrint {
                 results.append(cached)
                 allRuns.append(runs)
@@ -139,9 +139,7 @@ public struct AttributeStage {
             }
             let result = try Self.analyse(task: task, runs: runs, attributor: attributor, config: config,
                                           fingerprint: resultPrint)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try AtomicFile.write(try encoder.encode(result), to: resultURL)
+            try AtomicFile.write(try Self.resultEncoder.encode(result), to: resultURL)
             modelRuns += count
             results.append(result)
             allRuns.append(runs)
@@ -224,6 +222,21 @@ public struct AttributeStage {
         return try ContentHash.sha256(parts.joined(separator: "\n"))
     }
 
+    /// JSON coding of results: sorted keys; non-finite numbers (a margin with a one-token
+    /// vocabulary, a curve with no usable image) as the strings "inf", "-inf", "nan".
+    static var resultEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    static var resultDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
     /// File name of a per-class or per-colour heat map (characters outside [A-Za-z0-9._-] become _).
     static func groupPlotName(_ key: String, _ value: String) -> String {
         let safe = String(value.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
@@ -259,9 +272,8 @@ public struct AttributeStage {
             modelRuns: modelRuns)
         try AttributionsFile.save(results: results, grid: grid, model: model, outcome: config.outcome,
                                   to: output.appendingPathComponent("attributions.h5"))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = Self.resultEncoder
+        encoder.outputFormatting.insert(.prettyPrinted)
         try AtomicFile.write(try encoder.encode(summary), to: output.appendingPathComponent("summary.json"))
         try AtomicFile.write(SVGPlots.heatMap(values: mean, grid: grid, title: "Mean head attribution (\(config.outcome.rawValue)), \(results.count) images"),
                              to: output.appendingPathComponent("heatmap.svg"))
