@@ -14,7 +14,8 @@ public enum SVGPlots {
     /// Blue is negative, red positive, scaled by the largest magnitude.
     public static func heatMap(values: [Double], grid: HeadGrid, title: String) -> String {
         let cell = 18.0, left = 44.0, top = 36.0
-        let w = left + Double(grid.heads) * cell + 20, h = top + Double(grid.layers) * cell + 40
+        // Wide enough for the title and the footer line even with few heads.
+        let w = max(left + Double(grid.heads) * cell + 20, 380), h = top + Double(grid.layers) * cell + 40
         let scale = max(values.filter(\.isFinite).map(abs).max() ?? 0, 1e-12)
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(w))\" height=\"\(f(h))\" font-family=\"sans-serif\" font-size=\"10\">\n"
         s += "<text x=\"\(f(left))\" y=\"16\" font-size=\"12\">\(esc(title))</text>\n"
@@ -54,6 +55,10 @@ public enum SVGPlots {
         var x0 = xs.min() ?? 0, x1 = xs.max() ?? 1, y0 = min(ys.min() ?? 0, 0), y1 = max(ys.max() ?? 1, 0)
         if x1 - x0 < 1e-12 { x0 -= 0.5; x1 += 0.5 }
         if y1 - y0 < 1e-12 { y0 -= 0.5; y1 += 0.5 }
+        // A little headroom so lines at the extremes stay off the frame.
+        let pad = 0.05 * (y1 - y0)
+        y1 += pad
+        if y0 < 0 { y0 -= pad }
         let pw = w - left - right, ph = h - top - bottom
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
         func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * ph }
@@ -62,8 +67,13 @@ public enum SVGPlots {
         s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"none\" stroke=\"#999\"/>\n"
         if y0 < 0 && y1 > 0 { s += "<line x1=\"\(f(left))\" x2=\"\(f(left + pw))\" y1=\"\(f(py(0)))\" y2=\"\(f(py(0)))\" stroke=\"#ccc\"/>\n" }
         for i in 0...4 {
-            let yv = y0 + (y1 - y0) * Double(i) / 4, xv = x0 + (x1 - x0) * Double(i) / 4
+            let yv = y0 + (y1 - y0) * Double(i) / 4
             s += "<text x=\"\(f(left - 4))\" y=\"\(f(py(yv) + 3))\" text-anchor=\"end\">\(String(format: "%.3g", yv))</text>\n"
+        }
+        // x ticks: every integer when x is integral over a short range (layers, set sizes), else five.
+        let integral = xs.allSatisfy { $0 == $0.rounded() } && x1 - x0 <= 16
+        let xTicks = integral ? Array(Swift.stride(from: x0, through: x1, by: 1)) : (0...4).map { x0 + (x1 - x0) * Double($0) / 4 }
+        for xv in xTicks {
             s += "<text x=\"\(f(px(xv)))\" y=\"\(f(top + ph + 14))\" text-anchor=\"middle\">\(String(format: "%.3g", xv))</text>\n"
         }
         s += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(h - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"

@@ -87,6 +87,20 @@ import HeadScopeImageIO
         print(len(f["images"]), f["images"][sorted(f["images"])[0]]["masks"].shape, a["logit/coefficients"].shape, a["mean"].shape)
         """, [output.path])
         #expect(check.trimmingCharacters(in: .whitespacesAndNewlines) == "4 (200, 16) (4, 4, 4) (4, 4)")
+        // The stored fits are reproducible from runs.h5 alone: ridge (lambda 1) on the first 160
+        // masks, in numpy.
+        let refit = try TestSupport.python("""
+        import sys, h5py, numpy as np
+        d = sys.argv[1]; f = h5py.File(d + "/runs.h5", "r"); a = h5py.File(d + "/attributions.h5", "r")
+        worst = 0.0
+        for i, name in enumerate([s.decode() if isinstance(s, bytes) else s for s in a["image_id"][()]]):
+            g = f["images"][name]; X = g["masks"][()][:160].astype(float); y = g["logit"][()][:160].astype(float)
+            Xc = X - X.mean(0); b = np.linalg.solve(Xc.T @ Xc + np.eye(16), Xc.T @ (y - y.mean()))
+            worst = max(worst, float(np.abs(b - a["logit/coefficients"][i].reshape(16)).max()))
+            worst = max(worst, abs(float(y.mean() - X.mean(0) @ b) - float(a["logit/intercept"][i])))
+        print(worst)
+        """, [output.path])
+        #expect((Double(refit.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1) < 1e-9)
 
         // Resume: everything is reused; only the baseline is captured again.
         let first = try Self.coefficients(output)
