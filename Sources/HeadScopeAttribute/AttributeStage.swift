@@ -85,6 +85,9 @@ public struct AttributeStage {
         for dir in ["runs", "results", ".work"] {
             try fm.createDirectory(at: output.appendingPathComponent(dir), withIntermediateDirectories: true)
         }
+        // A manifest from an earlier run would make a half-updated directory look complete.
+        let oldManifest = output.appendingPathComponent(Manifest.fileName)
+        if fm.fileExists(atPath: oldManifest.path) { try fm.removeItem(at: oldManifest) }
         for dir in [output, output.appendingPathComponent("runs"), output.appendingPathComponent("results")] {
             _ = try? AtomicFile.removeStaleTemporaries(in: dir)
         }

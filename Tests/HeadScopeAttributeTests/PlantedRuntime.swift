@@ -33,6 +33,8 @@ final class PlantedRuntime: VLMRuntime, @unchecked Sendable {
     var calls = 0
     var plans: [InterpretabilityPlan] = []
     var recordPlans = false
+    /// Throw on the run after this many (nil: never), to test interrupted stages.
+    var failAfter: Int?
 
     init(noise: Double = 0.05) { self.noise = noise }
 
@@ -72,6 +74,9 @@ final class PlantedSession: VLMSession {
 
     func lastPositionLogits(userText: String, assistantPrefix: String, plan: InterpretabilityPlan) throws -> ScoredPrompt {
         runtime.calls += 1
+        if let limit = runtime.failAfter, runtime.calls > limit {
+            throw AttributionError("planted model: simulated failure at run \(runtime.calls)")
+        }
         if runtime.recordPlans { runtime.plans.append(plan) }
         let L = PlantedRuntime.layers, H = PlantedRuntime.heads, D = PlantedRuntime.headDim
         var captures = Captures()

@@ -138,6 +138,18 @@ import HeadScopeImageIO
         #expect(runtime.calls == 1 + 2 * (200 + 2))
         #expect(summary.curves.isEmpty && summary.flows.isEmpty)
 
+        // A failing rerun leaves no finished manifest behind.
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("manifest.json").path))
+        let failing = PlantedRuntime()
+        failing.failAfter = 5
+        #expect(throws: AttributionError.self) {
+            try AttributeStage(prepared: prepared, output: output, config: { var c = config; c.seed = 1; return c }(),
+                               progressMode: .silent).run(runtime: failing)
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.appendingPathComponent("manifest.json").path))
+        // The images finished before are still complete and reused.
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("runs/000000000000-scene-circle-red.h5").path))
+
         config.masks = 3
         #expect(throws: AttributionError.self) {
             try AttributeStage(prepared: prepared, output: output, config: config, progressMode: .silent).run(runtime: runtime)
