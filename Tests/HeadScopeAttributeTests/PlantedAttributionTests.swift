@@ -50,6 +50,24 @@ import HeadScopeRuntime
         #expect(abs(runs.empty.logit - 0.5) < 0.3)
     }
 
+    @Test func randomMasksSeeRedundantHeadsThatSingleAblationMisses() throws {
+        let runtime = PlantedRuntime(noise: 0.05)
+        let a1 = HeadID(layer: 2, head: 2), a2 = HeadID(layer: 3, head: 0)
+        runtime.redundantPair = (a1, a2, 2.0)
+        let config = AttributionConfig(masks: 600, keepProbability: 0.5, seed: 42, fit: FitSettings(method: .ols), topK: 6)
+        let a = try Self.attributor(runtime, config: config)
+        let runs = try a.sampleRuns(imageID: "img", itemID: "item", fingerprint: "f")
+        let fit = try AttributionFitter.fit(masks: runs.masks, heads: 16, outcomes: runs.logits, settings: config.fit)
+        let grid = a.grid
+        // Either head alone: no effect when the other keeps access.
+        let single = try a.singleHeadEffects(full: runs.full)
+        #expect(abs(single[grid.index(of: a1)]) < 0.2 && abs(single[grid.index(of: a2)]) < 0.2)
+        // Under random masks each is worth w (1 - p) = 1 on average: both enter the top six.
+        #expect(abs(fit.fit.coefficients[grid.index(of: a1)] - 1) < 0.2)
+        #expect(abs(fit.fit.coefficients[grid.index(of: a2)] - 1) < 0.2)
+        #expect(Set(fit.ranking(grid: grid).prefix(6)) == Set(PlantedRuntime.plantedCircle.keys).union([a1, a2]))
+    }
+
     @Test func ablationPlanReplacesOnlyImagePositionsWithBaseline() throws {
         let runtime = PlantedRuntime()
         let a = try Self.attributor(runtime, config: AttributionConfig(masks: 10))

@@ -33,6 +33,9 @@ final class PlantedRuntime: VLMRuntime, @unchecked Sendable {
     var calls = 0
     var plans: [InterpretabilityPlan] = []
     var recordPlans = false
+    /// Two heads that carry the same information: the answer gains `weight` when either keeps
+    /// image access (single-head ablation cannot see them).
+    var redundantPair: (HeadID, HeadID, Float)?
     /// Throw on the run after this many (nil: never), to test interrupted stages.
     var failAfter: Int?
 
@@ -111,6 +114,7 @@ final class PlantedSession: VLMSession {
         let planted = PlantedRuntime.planted(for: image)
         var logit = runtime.b0
         for (head, weight) in planted where !ablated.contains(head) { logit += weight }
+        if let (a, b, weight) = runtime.redundantPair, !ablated.contains(a) || !ablated.contains(b) { logit += weight }
         // Knockout: final token blocked from object tokens in a layer with a planted head.
         let objectCells = Set([5, 6, 9, 10].map { PlantedRuntime.imagePositions[$0] })
         for block in plan.blocks {
