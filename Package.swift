@@ -42,6 +42,8 @@ let package = Package(
         .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
         .executable(name: "headscope-run", targets: ["headscope-run"]),
+        .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
+        .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -112,6 +114,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: Stage 5: head attribution of image-to-text flow (METHODS 2).
+        .target(name: "HeadScopeAttribute", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeExtract", "HeadScopeHDF5", "HeadScopeImageIO", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-attribute", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -128,6 +139,10 @@ let package = Package(
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
         .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
             "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",
+        ]),
+        .testTarget(name: "HeadScopeAttributeTests", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5", "HeadScopeImageIO",
+            "HeadScopeCore", "TestSupport",
         ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
