@@ -37,7 +37,9 @@ let package = Package(
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
+        .library(name: "HeadScopeIntervene", targets: ["HeadScopeIntervene"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -89,6 +91,16 @@ let package = Package(
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
         .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
 
+        // MARK: Stage 4: ablate and steer functional heads through the model seam (METHODS 1.6-1.8).
+        .target(name: "HeadScopeIntervene", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeQA", "HeadScopeExtract", "HeadScopeActivations",
+            "HeadScopeHDF5", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-intervene", dependencies: [
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -103,6 +115,10 @@ let package = Package(
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopeInterveneTests", dependencies: [
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5",
+            "HeadScopeCore", "TestSupport",
+        ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import HeadScopeCore
+import HeadScopeIntervene
+import HeadScopeQA
+
+/// `headscope-intervene`: stage 4 of the pipeline (see docs/interventions.md).
+@main
+struct InterveneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "headscope-intervene",
+        abstract: "Ablate and steer functional heads, and walk chains with low-level heads ablated, writing interventions/.",
+        discussion: """
+        Reads prepared/ (test subquestions), probes/ (functional heads, scores) and, for mean \
+        ablation and steering, activations/. Every condition is an engine plan saved as \
+        conditions/<name>.plan.json beside its results (<name>.jsonl); finished conditions are \
+        not rerun, so an interrupted run resumes. Writes summary.json, summary.md, figures/*.svg \
+        and manifest.json.
+        """,
+        version: ToolVersion.string)
+
+    @Option(name: .long, help: "The prepared/ directory.")
+    var prepared: String
+
+    @Option(name: .long, help: "The probes/ directory.")
+    var probes: String
+
+    @Option(name: .long, help: "The activations/ directory (needed for mean ablation and steering).")
+    var activations: String?
+
+    @Option(name: .long, help: "The interventions/ directory to write.")
+    var output: String
+
+    @Option(name: .long, help: "The model: a checkpoint folder, or `builtin`.")
+    var model: String
+
+    @Option(name: .long, parsing: .singleValue, help: "A function to study (repeatable; default: every function with probes and test subquestions).")
+    var function: [String] = []
+
+    @Option(name: .customLong("head-set"), help: "Functional heads: top (top-k of the probes) or threshold (all above the probe threshold).")
+    var headSet: String = "top"
+
+    @Option(name: .long, help: "Ablation: scale, zero or mean.")
+    var ablation: String = "scale"
+
+    @Option(name: .long, help: "Factor of scale ablation.")
+    var scale: Float = 1e-4
+
+    @Option(name: .long, help: "Where edits act: generated (answer tokens only) or all positions.")
+    var positions: String = "generated"
+
+    @Option(name: .customLong("random-seeds"), help: "Seeds of the random-heads control, comma-separated (empty: none).")
+    var randomSeeds: String = "42,43,44,45,46"
+
+    @Flag(name: .customLong("no-bottom"), help: "Leave out the bottom-k control.")
+    var noBottom = false
+
+    @Flag(name: .customLong("no-other-functions"), help: "Leave out the other-functions controls.")
+    var noOtherFunctions = false
+
+    @Flag(name: .customLong("no-steer"), help: "Leave out steering of the top heads.")
+    var noSteer = false
+
+    @Option(name: .long, help: "Steering strengths, comma-separated (a sweep gives one condition each).")
+    var alphas: String = "1"
+
+    @Option(name: .customLong("latent-ranks"), help: "Steer heads at these 1-based ranks, e.g. 21-40 (just below a top set of 20).")
+    var latentRanks: String?
+
+    @Option(name: .long, parsing: .singleValue, help: "Hierarchy pair LOW>HIGH (repeatable), or `auto` for every ordered pair seen in enough test chains.")
+    var hierarchy: [String] = []
+
+    @Option(name: .customLong("hierarchy-min-chains"), help: "Chains a pair needs under --hierarchy auto.")
+    var hierarchyMinChains: Int = 5
+
+    @Option(name: .long, help: "Context for earlier steps in per-step conditions: none or gold.")
+    var context: String = "none"
+
+    @Option(name: .customLong("test-split"), help: "The split whose subquestions are run.")
+    var testSplit: String = "test"
+
+    @Option(name: .customLong("direction-split"), help: "Split of the activation rows steering directions come from.")
+    var directionSplit: String = "train"
+
+    @Option(name: .customLong("tuning-split"), help: "Split of the activation rows sigma is measured on.")
+    var tuningSplit: String = "train"
+
+    @Option(name: .customLong("mean-split"), help: "Split of the activation rows averaged for mean ablation (default: all).")
+    var meanSplit: String?
+
+    @Option(name: .customLong("max-new-tokens"), help: "Generation limit per answer.")
+    var maxNewTokens: Int = 128
+
+    @Option(name: .long, help: "Bootstrap resamples for the 95% intervals.")
+    var bootstrap: Int = 1000
+
+    @Option(name: .long, help: "Seed of the bootstrap.")
+    var seed: UInt64 = 42
+
+    @Option(name: .long, help: "Only the first N test items.")
+    var limit: Int?
+
+    func run() throws {
+        StageMain.run {
+            let settings = try makeSettings()
+            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            func path(_ text: String) -> URL {
+                (text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text)).standardizedFileURL
+            }
+            let loader: any InterveneRuntimeLoading = PendingRuntimeLoader()
+            let runtime = try loader.load(model: model)
+            let summary = try InterventionStage(prepared: path(prepared), probes: path(probes),
+                                                activations: activations.map(path), output: path(output),
+                                                runtime: runtime, settings: settings).run()
+            Log.info("\(summary.conditionsRun) conditions run, \(summary.conditionsSkipped) already done; "
+                     + "\(summary.stepsRun) subquestions answered; table in \(path(output).appendingPathComponent("summary.md").path)")
+        }
+    }
+
+    func makeSettings() throws -> InterventionSettings {
+        func choice<E: RawRepresentable & CaseIterable>(_ value: String, _ option: String, _: E.Type) throws -> E where E.RawValue == String {
+            guard let parsed = E(rawValue: value) else {
+                throw StageError("--\(option) \(value) is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return parsed
+        }
+        var s = InterventionSettings()
+        s.functions = function.isEmpty ? nil : function
+        s.headSet = try choice(headSet, "head-set", ProbeResults.HeadSet.self)
+        s.ablation = try choice(ablation, "ablation", InterventionSettings.Ablation.self)
+        s.scale = scale
+        s.positions = try choice(positions, "positions", InterventionSettings.Positions.self)
+        s.randomSeeds = try randomSeeds.split(separator: ",").map { text in
+            guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
+                throw StageError("--random-seeds: `\(text)` is not a non-negative integer")
+            }
+            return seed
+        }
+        s.bottomControl = !noBottom
+        s.otherFunctionControls = !noOtherFunctions
+        s.steering = !noSteer
+        s.alphas = try alphas.split(separator: ",").map { text in
+            guard let alpha = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                throw StageError("--alphas: `\(text)` is not a number")
+            }
+            return alpha
+        }
+        if let latentRanks {
+            let parts = latentRanks.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1] else {
+                throw StageError("--latent-ranks \(latentRanks) is not a rank range like 21-40")
+            }
+            s.latentRanks = parts[0]...parts[1]
+        }
+        for entry in hierarchy {
+            if entry == "auto" { s.hierarchyAuto = true; continue }
+            let parts = entry.components(separatedBy: ">")
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw StageError("--hierarchy \(entry) is not LOW>HIGH (function labels) or auto")
+            }
+            s.hierarchy.append(.init(low: parts[0].trimmingCharacters(in: .whitespaces), high: parts[1].trimmingCharacters(in: .whitespaces)))
+        }
+        s.hierarchyMinimumChains = hierarchyMinChains
+        s.context = try choice(context, "context", ContextPolicy.self)
+        s.testSplit = testSplit
+        s.directionSplit = directionSplit
+        s.tuningSplit = tuningSplit
+        s.meanSplit = meanSplit
+        s.maxNewTokens = maxNewTokens
+        s.bootstrapSamples = bootstrap
+        s.seed = seed
+        s.limit = limit
+        return s
+    }
+}
