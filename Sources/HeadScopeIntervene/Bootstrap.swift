@@ -33,6 +33,10 @@ public struct Bootstrap: Sendable {
     public struct Interval: Sendable, Equatable, Codable {
         public var low: Double
         public var high: Double
+        public init(low: Double, high: Double) {
+            self.low = low
+            self.high = high
+        }
     }
 
     /// Intervals of the rate `sum(successes) / sum(trials)` and of the paired difference

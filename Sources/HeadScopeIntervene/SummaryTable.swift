@@ -49,6 +49,9 @@ public struct SummaryTable: Sendable, Codable, Equatable {
         public var std: Double
         public var min: Double
         public var max: Double
+        public init(mean: Double, std: Double, min: Double, max: Double) {
+            self.mean = mean; self.std = std; self.min = min; self.max = max
+        }
     }
 
     public var rows: [Row]
