@@ -31,7 +31,10 @@ public enum BarChart {
     /// An SVG chart of `bars` on a 0...1 axis.
     public static func svg(title: String, axisLabel: String, bars: [Bar]) -> String {
         let barWidth = 34.0, gap = 14.0, left = 56.0, top = 40.0, plotHeight = 220.0, labelRoom = 150.0
-        let width = left + Double(max(bars.count, 1)) * (barWidth + gap) + gap + 20
+        // Room on the right for the last rotated label, and for the title.
+        let longest = Double(bars.map(\.label.count).max() ?? 0)
+        let width = max(left + Double(max(bars.count, 1)) * (barWidth + gap) + gap + longest * 4.2,
+                        left + Double(title.count) * 7.6)
         let height = top + plotHeight + labelRoom
         func y(_ v: Double) -> Double { top + plotHeight * (1 - min(max(v.isFinite ? v : 0, 0), 1)) }
         func f(_ x: Double) -> String { String(format: "%.1f", x) }
@@ -51,6 +54,8 @@ public enum BarChart {
             let value = bar.value.isFinite ? bar.value : 0
             s += "<g><title>\(escape(bar.label)): \(String(format: "%.3f", value)) [\(String(format: "%.3f", bar.low)), \(String(format: "%.3f", bar.high))]</title>"
             s += "<rect x=\"\(f(x))\" y=\"\(f(y(value)))\" width=\"\(f(barWidth))\" height=\"\(f(y(0) - y(value)))\" fill=\"\(bar.color)\"/>"
+            let labelY = min(y(value), bar.high.isFinite ? y(bar.high) : y(value)) - 4
+            s += "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(labelY))\" text-anchor=\"middle\" font-size=\"9\">\(String(format: "%.2f", value))</text>"
             if bar.low.isFinite && bar.high.isFinite {
                 let cx = x + barWidth / 2
                 s += "<line x1=\"\(f(cx))\" x2=\"\(f(cx))\" y1=\"\(f(y(bar.low)))\" y2=\"\(f(y(bar.high)))\" stroke=\"#333\"/>"

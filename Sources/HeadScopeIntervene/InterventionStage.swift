@@ -2,6 +2,7 @@ import Foundation
 import HeadScopeActivations
 import HeadScopeCore
 import HeadScopeExtract
+import HeadScopeQA
 import HeadScopeRuntime
 
 /// Stage 4: ablate and steer functional heads, and walk chains with low-level heads removed
@@ -61,6 +62,7 @@ public struct InterventionStage {
         defer { try? inputs.reader?.close() }
         let plan = try ConditionPlanner(inputs: inputs, settings: settings, runtime: runtime).plan()
         inputs.notes += plan.notes
+        for note in inputs.notes { Log.warning(note) }
 
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         _ = try? AtomicFile.removeStaleTemporaries(in: output)
@@ -169,6 +171,13 @@ public struct InterventionStage {
             }
             let opened = try ActivationReader(store: activations)
             try ModelCompatibility.check(store: opened.attributes, path: opened.url.path, runtime: runtime)
+            // Directions and means from another prompt or context still run, but say so.
+            if opened.attributes.promptTemplate != SubquestionPrompt.templateID {
+                notes.append("the activations were recorded with prompt template \(opened.attributes.promptTemplate), this run uses \(SubquestionPrompt.templateID)")
+            }
+            if opened.attributes.contextPolicy != settings.context.rawValue {
+                notes.append("the activations were recorded with context `\(opened.attributes.contextPolicy)`, this run uses `\(settings.context.rawValue)`")
+            }
             reader = opened
         }
 
