@@ -34,7 +34,7 @@ public enum BarChart {
         // Room on the right for the last rotated label, and for the title.
         let longest = Double(bars.map(\.label.count).max() ?? 0)
         let width = max(left + Double(max(bars.count, 1)) * (barWidth + gap) + gap + longest * 4.2,
-                        left + Double(title.count) * 7.6)
+                        left + Double(title.count) * 8.8)
         let height = top + plotHeight + labelRoom
         func y(_ v: Double) -> Double { top + plotHeight * (1 - min(max(v.isFinite ? v : 0, 0), 1)) }
         func f(_ x: Double) -> String { String(format: "%.1f", x) }

@@ -11,7 +11,8 @@ struct InterveneCommand: ParsableCommand {
         commandName: "headscope-intervene",
         abstract: "Ablate and steer functional heads, and walk chains with low-level heads ablated, writing interventions/.",
         discussion: """
-        Reads prepared/ (test subquestions), probes/ (functional heads, scores) and, for mean \
+        Settings come from the defaults, then the `intervene:` section of --config, then the \
+        flags. Reads prepared/ (test subquestions), probes/ (functional heads, scores) and, for mean \
         ablation and steering, activations/. Every condition is an engine plan saved as \
         conditions/<name>.plan.json beside its results (<name>.jsonl); finished conditions are \
         not rerun, so an interrupted run resumes. Writes summary.json, summary.md, figures/*.svg \
@@ -34,23 +35,26 @@ struct InterveneCommand: ParsableCommand {
     @Option(name: .long, help: "The model: a checkpoint folder, or `builtin`.")
     var model: String
 
+    @Option(name: .long, help: "A pipeline YAML whose `intervene:` section sets the options below (flags override it).")
+    var config: String?
+
     @Option(name: .long, parsing: .singleValue, help: "A function to study (repeatable; default: every function with probes and test subquestions).")
     var function: [String] = []
 
-    @Option(name: .customLong("head-set"), help: "Functional heads: top (top-k of the probes) or threshold (all above the probe threshold).")
-    var headSet: String = "top"
+    @Option(name: .customLong("head-set"), help: "Functional heads: top (top-k of the probes; default) or threshold (all above the probe threshold).")
+    var headSet: String?
 
-    @Option(name: .long, help: "Ablation: scale, zero or mean.")
-    var ablation: String = "scale"
+    @Option(name: .long, help: "Ablation: scale (default), zero or mean.")
+    var ablation: String?
 
-    @Option(name: .long, help: "Factor of scale ablation.")
-    var scale: Float = 1e-4
+    @Option(name: .long, help: "Factor of scale ablation (default 1e-4).")
+    var scale: Float?
 
-    @Option(name: .long, help: "Where edits act: generated (answer tokens only) or all positions.")
-    var positions: String = "generated"
+    @Option(name: .long, help: "Where edits act: generated (answer tokens only; default) or all positions.")
+    var positions: String?
 
-    @Option(name: .customLong("random-seeds"), help: "Seeds of the random-heads control, comma-separated (empty: none).")
-    var randomSeeds: String = "42,43,44,45,46"
+    @Option(name: .customLong("random-seeds"), help: "Seeds of the random-heads control, comma-separated (default 42,43,44,45,46; empty: none).")
+    var randomSeeds: String?
 
     @Flag(name: .customLong("no-bottom"), help: "Leave out the bottom-k control.")
     var noBottom = false
@@ -61,8 +65,8 @@ struct InterveneCommand: ParsableCommand {
     @Flag(name: .customLong("no-steer"), help: "Leave out steering of the top heads.")
     var noSteer = false
 
-    @Option(name: .long, help: "Steering strengths, comma-separated (a sweep gives one condition each).")
-    var alphas: String = "1"
+    @Option(name: .long, help: "Steering strengths, comma-separated (default 1; a sweep gives one condition each).")
+    var alphas: String?
 
     @Option(name: .customLong("latent-ranks"), help: "Steer heads at these 1-based ranks, e.g. 21-40 (just below a top set of 20).")
     var latentRanks: String?
@@ -70,32 +74,32 @@ struct InterveneCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "Hierarchy pair LOW>HIGH (repeatable), or `auto` for every ordered pair seen in enough test chains.")
     var hierarchy: [String] = []
 
-    @Option(name: .customLong("hierarchy-min-chains"), help: "Chains a pair needs under --hierarchy auto.")
-    var hierarchyMinChains: Int = 5
+    @Option(name: .customLong("hierarchy-min-chains"), help: "Chains a pair needs under --hierarchy auto (default 5).")
+    var hierarchyMinChains: Int?
 
-    @Option(name: .long, help: "Context for earlier steps in per-step conditions: none or gold.")
-    var context: String = "none"
+    @Option(name: .long, help: "Context for earlier steps in per-step conditions: none (default) or gold.")
+    var context: String?
 
-    @Option(name: .customLong("test-split"), help: "The split whose subquestions are run.")
-    var testSplit: String = "test"
+    @Option(name: .customLong("test-split"), help: "The split whose subquestions are run (default test).")
+    var testSplit: String?
 
-    @Option(name: .customLong("direction-split"), help: "Split of the activation rows steering directions come from.")
-    var directionSplit: String = "train"
+    @Option(name: .customLong("direction-split"), help: "Split of the activation rows steering directions come from (default train).")
+    var directionSplit: String?
 
-    @Option(name: .customLong("tuning-split"), help: "Split of the activation rows sigma is measured on.")
-    var tuningSplit: String = "train"
+    @Option(name: .customLong("tuning-split"), help: "Split of the activation rows sigma is measured on (default train).")
+    var tuningSplit: String?
 
     @Option(name: .customLong("mean-split"), help: "Split of the activation rows averaged for mean ablation (default: all).")
     var meanSplit: String?
 
-    @Option(name: .customLong("max-new-tokens"), help: "Generation limit per answer.")
-    var maxNewTokens: Int = 128
+    @Option(name: .customLong("max-new-tokens"), help: "Generation limit per answer (default 128).")
+    var maxNewTokens: Int?
 
-    @Option(name: .long, help: "Bootstrap resamples for the 95% intervals.")
-    var bootstrap: Int = 1000
+    @Option(name: .long, help: "Bootstrap resamples for the 95% intervals (default 1000).")
+    var bootstrap: Int?
 
-    @Option(name: .long, help: "Seed of the bootstrap.")
-    var seed: UInt64 = 42
+    @Option(name: .long, help: "Seed of the bootstrap (default 42).")
+    var seed: UInt64?
 
     @Option(name: .long, help: "Only the first N test items.")
     var limit: Int?
@@ -125,51 +129,61 @@ struct InterveneCommand: ParsableCommand {
             return parsed
         }
         var s = InterventionSettings()
-        s.functions = function.isEmpty ? nil : function
-        s.headSet = try choice(headSet, "head-set", ProbeResults.HeadSet.self)
-        s.ablation = try choice(ablation, "ablation", InterventionSettings.Ablation.self)
-        s.scale = scale
-        s.positions = try choice(positions, "positions", InterventionSettings.Positions.self)
-        s.randomSeeds = try randomSeeds.split(separator: ",").map { text in
-            guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
-                throw StageError("--random-seeds: `\(text)` is not a non-negative integer")
-            }
-            return seed
+        if let config {
+            let file = try ConfigFile.load(URL(fileURLWithPath: config))
+            if let section = try file.root.optionalMapping("intervene") { s = try InterventionSettings(config: section) }
         }
-        s.bottomControl = !noBottom
-        s.otherFunctionControls = !noOtherFunctions
-        s.steering = !noSteer
-        s.alphas = try alphas.split(separator: ",").map { text in
-            guard let alpha = Double(text.trimmingCharacters(in: .whitespaces)) else {
-                throw StageError("--alphas: `\(text)` is not a number")
+        if !function.isEmpty { s.functions = function }
+        if let headSet { s.headSet = try choice(headSet, "head-set", ProbeResults.HeadSet.self) }
+        if let ablation { s.ablation = try choice(ablation, "ablation", InterventionSettings.Ablation.self) }
+        if let scale { s.scale = scale }
+        if let positions { s.positions = try choice(positions, "positions", InterventionSettings.Positions.self) }
+        if let randomSeeds {
+            s.randomSeeds = try randomSeeds.split(separator: ",").map { text in
+                guard let seed = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw StageError("--random-seeds: `\(text)` is not a non-negative integer")
+                }
+                return seed
             }
-            return alpha
+        }
+        if noBottom { s.bottomControl = false }
+        if noOtherFunctions { s.otherFunctionControls = false }
+        if noSteer { s.steering = false }
+        if let alphas {
+            s.alphas = try alphas.split(separator: ",").map { text in
+                guard let alpha = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw StageError("--alphas: `\(text)` is not a number")
+                }
+                return alpha
+            }
         }
         if let latentRanks {
-            let parts = latentRanks.split(separator: "-").compactMap { Int($0) }
-            guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1] else {
+            guard let range = InterventionSettings.parseRanks(latentRanks) else {
                 throw StageError("--latent-ranks \(latentRanks) is not a rank range like 21-40")
             }
-            s.latentRanks = parts[0]...parts[1]
+            s.latentRanks = range
         }
-        for entry in hierarchy {
-            if entry == "auto" { s.hierarchyAuto = true; continue }
-            let parts = entry.components(separatedBy: ">")
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw StageError("--hierarchy \(entry) is not LOW>HIGH (function labels) or auto")
+        if !hierarchy.isEmpty {
+            s.hierarchy = []
+            s.hierarchyAuto = false
+            for entry in hierarchy {
+                if entry == "auto" { s.hierarchyAuto = true; continue }
+                guard let pair = InterventionSettings.parsePair(entry) else {
+                    throw StageError("--hierarchy \(entry) is not LOW>HIGH (function labels) or auto")
+                }
+                s.hierarchy.append(pair)
             }
-            s.hierarchy.append(.init(low: parts[0].trimmingCharacters(in: .whitespaces), high: parts[1].trimmingCharacters(in: .whitespaces)))
         }
-        s.hierarchyMinimumChains = hierarchyMinChains
-        s.context = try choice(context, "context", ContextPolicy.self)
-        s.testSplit = testSplit
-        s.directionSplit = directionSplit
-        s.tuningSplit = tuningSplit
-        s.meanSplit = meanSplit
-        s.maxNewTokens = maxNewTokens
-        s.bootstrapSamples = bootstrap
-        s.seed = seed
-        s.limit = limit
+        if let hierarchyMinChains { s.hierarchyMinimumChains = hierarchyMinChains }
+        if let context { s.context = try choice(context, "context", ContextPolicy.self) }
+        if let testSplit { s.testSplit = testSplit }
+        if let directionSplit { s.directionSplit = directionSplit }
+        if let tuningSplit { s.tuningSplit = tuningSplit }
+        if let meanSplit { s.meanSplit = meanSplit }
+        if let maxNewTokens { s.maxNewTokens = maxNewTokens }
+        if let bootstrap { s.bootstrapSamples = bootstrap }
+        if let seed { s.seed = seed }
+        if let limit { s.limit = limit }
         return s
     }
 }
