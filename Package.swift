@@ -39,6 +39,8 @@ let package = Package(
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .library(name: "HeadScopeIntervene", targets: ["HeadScopeIntervene"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
+        .executable(name: "headscope-probe", targets: ["headscope-probe"]),
         .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
     ],
     dependencies: [
@@ -72,7 +74,8 @@ let package = Package(
         // MARK: The activation store (HDF5 shards + virtual index), shared by extract and probe.
         .target(name: "HeadScopeActivations", dependencies: ["HeadScopeHDF5", "HeadScopeCore"]),
         // MARK: Stage 2: subquestions through the model into the activation store.
-        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore"]),
+        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore",
+                                                        "HeadScopeRuntime", "HeadScopeEngine"]),
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
@@ -90,6 +93,13 @@ let package = Package(
 
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
         .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
+
+        // MARK: Stage 3: probes and functional heads (METHODS 1.5).
+        .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
+        .executableTarget(name: "headscope-probe", dependencies: [
+            "HeadScopeProbe", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Stage 4: ablate and steer functional heads through the model seam (METHODS 1.6-1.8).
         .target(name: "HeadScopeIntervene", dependencies: [
@@ -116,11 +126,14 @@ let package = Package(
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
         .testTarget(name: "HeadScopeInterveneTests", dependencies: [
-            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5",
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
             "HeadScopeCore", "TestSupport",
         ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),
+        .testTarget(name: "HeadScopeProbeTests",
+                    dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
+                                   "TestSupport"]),
     ]
 )
