@@ -1,9 +1,11 @@
+import Foundation
 import HeadScopeCore
 import HeadScopeQA
 
 extension InterventionSettings {
-    /// The keys a pipeline's `intervene:` section may hold (the names the manifest records).
-    public static let configKeys = [
+    /// The keys a pipeline's `intervene:` section may hold: the paths and model of
+    /// `InterventionPaths`, then the settings (the names the manifest records).
+    public static let configKeys = InterventionPaths.keys + [
         "functions", "head_set", "ablation", "scale", "positions", "random_seeds", "bottom_control",
         "other_function_controls", "steering", "alphas", "latent_ranks", "hierarchy", "hierarchy_min_chains",
         "context", "test_split", "direction_split", "tuning_split", "mean_split", "max_new_tokens",
@@ -70,5 +72,36 @@ extension InterventionSettings {
         let parts = text.components(separatedBy: ">").map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
         return HierarchyPair(low: parts[0], high: parts[1])
+    }
+}
+
+/// Where the stage reads and writes, and which model it runs, from a pipeline config.
+///
+/// Defaults follow the pipeline layout: `runs/<pipeline>/{prepared,probes,activations,interventions}`
+/// (`<pipeline>` is the config's file name), and the model of the `extract:` section (the model
+/// the activations, and so the probes, come from), else `builtin`.
+public struct InterventionPaths: Sendable, Equatable {
+    public static let keys = ["prepared", "probes", "activations", "output", "model"]
+
+    public var prepared: URL
+    public var probes: URL
+    public var activations: URL
+    public var output: URL
+    public var model: String
+
+    public init(prepared: URL, probes: URL, activations: URL, output: URL, model: String) {
+        self.prepared = prepared; self.probes = probes; self.activations = activations; self.output = output; self.model = model
+    }
+
+    public static func load(_ file: ConfigFile) throws -> InterventionPaths {
+        let section = try file.root.optionalMapping("intervene")
+        let run = file.baseDirectory.appendingPathComponent("runs/\(file.url.deletingPathExtension().lastPathComponent)")
+        let extractModel = try file.root.optionalMapping("extract")?.optionalString("model")
+        return InterventionPaths(
+            prepared: try section?.optionalPath("prepared") ?? run.appendingPathComponent("prepared"),
+            probes: try section?.optionalPath("probes") ?? run.appendingPathComponent("probes"),
+            activations: try section?.optionalPath("activations") ?? run.appendingPathComponent("activations"),
+            output: try section?.optionalPath("output") ?? run.appendingPathComponent("interventions"),
+            model: try section?.optionalString("model") ?? extractModel ?? "builtin")
     }
 }

@@ -20,23 +20,23 @@ struct InterveneCommand: ParsableCommand {
         """,
         version: ToolVersion.string)
 
+    @Option(name: .long, help: "A pipeline YAML whose `intervene:` section sets the paths and options below (flags override it); paths default to runs/<pipeline>/..., the model to the `extract:` section's.")
+    var config: String?
+
     @Option(name: .long, help: "The prepared/ directory.")
-    var prepared: String
+    var prepared: String?
 
     @Option(name: .long, help: "The probes/ directory.")
-    var probes: String
+    var probes: String?
 
     @Option(name: .long, help: "The activations/ directory (needed for mean ablation and steering).")
     var activations: String?
 
     @Option(name: .long, help: "The interventions/ directory to write.")
-    var output: String
+    var output: String?
 
     @Option(name: .long, help: "The model: a checkpoint folder, or `builtin`.")
-    var model: String
-
-    @Option(name: .long, help: "A pipeline YAML whose `intervene:` section sets the options below (flags override it).")
-    var config: String?
+    var model: String?
 
     @Option(name: .long, parsing: .singleValue, help: "A function to study (repeatable; default: every function with probes and test subquestions).")
     var function: [String] = []
@@ -107,18 +107,42 @@ struct InterveneCommand: ParsableCommand {
     func run() throws {
         StageMain.run {
             let settings = try makeSettings()
-            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            func path(_ text: String) -> URL {
-                (text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text)).standardizedFileURL
-            }
+            let paths = try makePaths()
             let loader: any InterveneRuntimeLoading = PendingRuntimeLoader()
-            let runtime = try loader.load(model: model)
-            let summary = try InterventionStage(prepared: path(prepared), probes: path(probes),
-                                                activations: activations.map(path), output: path(output),
+            let runtime = try loader.load(model: paths.model)
+            let needsStore = settings.needsActivations || activations != nil
+            let summary = try InterventionStage(prepared: paths.prepared, probes: paths.probes,
+                                                activations: needsStore ? paths.activations : nil, output: paths.output,
                                                 runtime: runtime, settings: settings).run()
             Log.info("\(summary.conditionsRun) conditions run, \(summary.conditionsSkipped) already done; "
-                     + "\(summary.stepsRun) subquestions answered; table in \(path(output).appendingPathComponent("summary.md").path)")
+                     + "\(summary.stepsRun) subquestions answered; table in \(paths.output.appendingPathComponent("summary.md").path)")
         }
+    }
+
+    /// Paths and model: flags, else the config (and its defaults), else an error naming the flag.
+    func makePaths() throws -> InterventionPaths {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func path(_ text: String) -> URL {
+            (text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text)).standardizedFileURL
+        }
+        var paths: InterventionPaths
+        if let config {
+            paths = try InterventionPaths.load(try ConfigFile.load(path(config), displayPath: config))
+        } else {
+            guard let prepared, let probes, let output, let model else {
+                throw StageError("without --config, pass --prepared, --probes, --output and --model (and --activations for mean ablation or steering)")
+            }
+            // The activations default to the pipeline layout's sibling of prepared/.
+            paths = InterventionPaths(prepared: path(prepared), probes: path(probes),
+                                      activations: path(prepared).deletingLastPathComponent().appendingPathComponent("activations"),
+                                      output: path(output), model: model)
+        }
+        if let prepared { paths.prepared = path(prepared) }
+        if let probes { paths.probes = path(probes) }
+        if let activations { paths.activations = path(activations) }
+        if let output { paths.output = path(output) }
+        if let model { paths.model = model }
+        return paths
     }
 
     func makeSettings() throws -> InterventionSettings {
@@ -130,7 +154,7 @@ struct InterveneCommand: ParsableCommand {
         }
         var s = InterventionSettings()
         if let config {
-            let file = try ConfigFile.load(URL(fileURLWithPath: config))
+            let file = try ConfigFile.load(URL(fileURLWithPath: config), displayPath: config)
             if let section = try file.root.optionalMapping("intervene") { s = try InterventionSettings(config: section) }
         }
         if !function.isEmpty { s.functions = function }
