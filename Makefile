@@ -12,7 +12,7 @@ NAME := $(basename $(notdir $(PIPELINE)))
 RUN := runs/$(NAME)
 BIN := .build/release
 
-.PHONY: all setup build release test clean help prepare extract bench
+.PHONY: all setup build release test clean help prepare extract probe bench
 
 all: build
 
@@ -23,6 +23,7 @@ help:
 	@echo "make test     setup, then the whole test suite"
 	@echo "make prepare  stage 1 for PIPELINE=pipelines/<name>.yaml (default: the CogShapes demo)"
 	@echo "make extract  stage 2 (after prepare); reruns resume"
+	@echo "make probe    stage 3 (after extract): probes and functional heads"
 	@echo "make bench    speed against the reference implementation, as ratios"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
@@ -47,9 +48,13 @@ clean:
 # without forcing the stages to rerun.
 prepare: $(RUN)/prepared/manifest.json
 extract: $(RUN)/activations/manifest.json
+probe: $(RUN)/probes/manifest.json
 
 $(RUN)/prepared/manifest.json: $(PIPELINE) | release
 	$(BIN)/headscope-prepare --config $(PIPELINE)
 
 $(RUN)/activations/manifest.json: $(RUN)/prepared/manifest.json | release
 	$(BIN)/headscope-extract --config $(PIPELINE)
+
+$(RUN)/probes/manifest.json: $(RUN)/activations/manifest.json | release
+	$(BIN)/headscope-probe --config $(PIPELINE) --activations $(RUN)/activations --output $(RUN)/probes
