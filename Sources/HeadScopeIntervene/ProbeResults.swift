@@ -100,7 +100,8 @@ public struct ProbeResults: Sendable {
             let group = try file.root.openGroup("probes")
             for child in try group.childNames() {
                 let sub = try group.openGroup(child)
-                guard let name = try sub.attributes.read("function").string, try sub.contains(rankBy) else { continue }
+                guard try sub.attributes.contains("function"), let name = try sub.attributes.read("function").string,
+                      try sub.contains(rankBy) else { continue }
                 let values = try sub.openDataset(rankBy).read(as: Double.self)
                 if values.count == layers * heads { scores[name] = values }
             }

@@ -20,14 +20,17 @@ final class FakeRuntime: VLMRuntime {
     /// Reference answers by subquestion text.
     let gold: [String: String]
     private let counter = Mutex<Int>(0)
+    /// Fail (as a crash would stop the run) once this many subquestions have been answered.
+    let failAfter: Int?
     private let plans = Mutex<[InterpretabilityPlan]>([])
 
     static let designated = (layer: 1, head: 2)
     static let steeringHead = (layer: 0, head: 3)
 
-    init(gold: [String: String], identity: ModelIdentity = ModelIdentity(id: "fake-vlm", sha256: "f00d"),
+    init(gold: [String: String], failAfter: Int? = nil, identity: ModelIdentity = ModelIdentity(id: "fake-vlm", sha256: "f00d"),
          geometry: DecoderGeometry = DecoderGeometry(layers: 3, heads: 4, headDim: 2)) {
         self.gold = gold
+        self.failAfter = failAfter
         self.identity = identity
         self.geometry = geometry
     }
@@ -59,8 +62,11 @@ final class FakeRuntime: VLMRuntime {
         }
     }
 
-    func answer(userText: String, plan: InterpretabilityPlan) -> String {
-        counter.withLock { $0 += 1 }
+    struct Interrupted: Error {}
+
+    func answer(userText: String, plan: InterpretabilityPlan) throws -> String {
+        let count = counter.withLock { $0 += 1; return $0 }
+        if let failAfter, count > failAfter { throw Interrupted() }
         plans.withLock { if !$0.contains(plan) { $0.append(plan) } }
         let lines = userText.split(separator: "\n").map(String.init)
         let subquestion = lines.first { $0.hasPrefix("Subquestion: ") }.map { String($0.dropFirst("Subquestion: ".count)) } ?? ""
@@ -94,7 +100,7 @@ final class FakeSession: VLMSession {
 
     func generate(userText: String, assistantPrefix: String, plan: InterpretabilityPlan, maxNewTokens: Int,
                   stopAfter: String?) throws -> GeneratedTurn {
-        let answer = runtime.answer(userText: userText, plan: plan)
+        let answer = try runtime.answer(userText: userText, plan: plan)
         return GeneratedTurn(text: "\(answer)\"}]", tokens: [1, 2, 3], promptLength: 10, captures: Captures())
     }
 

@@ -91,6 +91,27 @@ struct InterventionInputTests {
         }
     }
 
+    @Test("a run stopped part-way leaves only whole results; the rerun finishes with the uninterrupted table")
+    func interruptedRun() throws {
+        let world = try TestWorld()
+        let reference = world.root.appendingPathComponent("reference")
+        try world.stage(world.runtime(), settings: TestWorld.settings(), output: reference).run()
+        // Stop inside the fifth condition's subquestions (base: 36, then 12 per Low condition).
+        let failing = FakeRuntime(gold: world.gold, failAfter: 36 + 12 * 3 + 5)
+        #expect(throws: FakeRuntime.Interrupted.self) { try world.stage(failing, settings: TestWorld.settings()).run() }
+        let conditions = world.output.appendingPathComponent("conditions")
+        let names = try FileManager.default.contentsOfDirectory(atPath: conditions.path)
+        #expect(names.filter { $0.hasSuffix(".jsonl") }.count == 4)
+        #expect(!names.contains { $0.hasPrefix(".") }, "a temporary was left: \(names)")
+        #expect(!FileManager.default.fileExists(atPath: world.output.appendingPathComponent("manifest.json").path))
+        let runtime = world.runtime()
+        let summary = try world.stage(runtime, settings: TestWorld.settings()).run()
+        #expect(summary.conditionsSkipped == 4)
+        for name in ["summary.json", "summary.md", "conditions.json"] {
+            #expect(try Data(contentsOf: world.output.appendingPathComponent(name)) == Data(contentsOf: reference.appendingPathComponent(name)), "\(name)")
+        }
+    }
+
     @Test("same seeds give the same controls and the same table; another seed other heads")
     func determinism() throws {
         let world = try TestWorld()
