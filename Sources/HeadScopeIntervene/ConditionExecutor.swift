@@ -14,6 +14,7 @@ struct ConditionExecutor {
     var runtime: any VLMRuntime
     var prepared: PreparedDataset
     var settings: InterventionSettings
+    var sessions: SessionCache
     let judge = NormalizedMatchJudge()
 
     /// One question of a chain, answered and judged.
@@ -42,7 +43,7 @@ struct ConditionExecutor {
         }
         for itemID in order {
             guard let item = items[itemID] else { continue }
-            let session = try runtime.session(image: prepared.imageURL(of: item))
+            let session = try sessions.session(image: prepared.imageURL(of: item))
             let chain = item.steps.map { (subquestion: $0.subquestion, answer: $0.answer) }
             for index in byItem[itemID] ?? [] {
                 let context = SubquestionPrompt.context(policy: settings.context, index: index, steps: chain, modelAnswers: [])
@@ -65,7 +66,7 @@ struct ConditionExecutor {
                    onStep: () -> Void) throws -> [StepRecord] {
         var records: [StepRecord] = []
         for (item, through) in chainItems {
-            let session = try runtime.session(image: prepared.imageURL(of: item))
+            let session = try sessions.session(image: prepared.imageURL(of: item))
             let chain = item.steps.map { (subquestion: $0.subquestion, answer: $0.answer) }
             var answers: [String] = []
             for index in 0...min(through, item.steps.count - 1) {

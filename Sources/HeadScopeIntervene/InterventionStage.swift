@@ -20,9 +20,15 @@ public struct InterventionStage {
     public var runtime: any VLMRuntime
     public var settings: InterventionSettings
     public var progressMode: ProgressReporter.Mode
+    /// Image sessions kept open across conditions (each image is then encoded once per run when
+    /// the test split has at most this many images); 0 opens a session per item and condition.
+    /// Does not change results.
+    public var sessionCacheSize: Int
 
     public init(prepared: URL, probes: URL, activations: URL?, output: URL, runtime: any VLMRuntime,
-                settings: InterventionSettings = .init(), progressMode: ProgressReporter.Mode = .automatic()) {
+                settings: InterventionSettings = .init(), progressMode: ProgressReporter.Mode = .automatic(),
+                sessionCacheSize: Int = 64) {
+        self.sessionCacheSize = sessionCacheSize
         self.prepared = prepared
         self.probes = probes
         self.activations = activations
@@ -41,6 +47,8 @@ public struct InterventionStage {
         public var stepsRun: Int
         public var table: SummaryTable
         public var notes: [String]
+        /// Image sessions opened.
+        public var sessionsOpened: Int
     }
 
     /// The studied inputs, loaded and checked.
@@ -75,7 +83,8 @@ public struct InterventionStage {
         // The manifest says "finished"; it goes while conditions may change, and comes back at the end.
         try? FileManager.default.removeItem(at: output.appendingPathComponent(Manifest.fileName))
 
-        let executor = ConditionExecutor(runtime: runtime, prepared: inputs.dataset, settings: settings)
+        let sessions = SessionCache(runtime: runtime, capacity: sessionCacheSize)
+        let executor = ConditionExecutor(runtime: runtime, prepared: inputs.dataset, settings: settings, sessions: sessions)
         let itemsByID = Dictionary(inputs.testItems.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var results: [String: [StepRecord]] = [:]
         var ran = 0, skipped = 0, stepsRun = 0
@@ -143,7 +152,7 @@ public struct InterventionStage {
         manifest.finish()
         try manifest.save(inDirectory: output)
         return Summary(conditions: plan.all, conditionsRun: ran, conditionsSkipped: skipped, stepsRun: stepsRun,
-                       table: table, notes: inputs.notes)
+                       table: table, notes: inputs.notes, sessionsOpened: sessions.opened)
     }
 
     // MARK: Inputs

@@ -104,6 +104,9 @@ struct InterveneCommand: ParsableCommand {
     @Option(name: .long, help: "Only the first N test items.")
     var limit: Int?
 
+    @Option(name: .customLong("session-cache"), help: "Image sessions kept open across conditions (default 64; 0: none). Memory, not results.")
+    var sessionCache: Int = 64
+
     func run() throws {
         StageMain.run {
             let settings = try makeSettings()
@@ -113,7 +116,8 @@ struct InterveneCommand: ParsableCommand {
             let needsStore = settings.needsActivations || activations != nil
             let summary = try InterventionStage(prepared: paths.prepared, probes: paths.probes,
                                                 activations: needsStore ? paths.activations : nil, output: paths.output,
-                                                runtime: runtime, settings: settings).run()
+                                                runtime: runtime, settings: settings,
+                                                sessionCacheSize: max(0, sessionCache)).run()
             Log.info("\(summary.conditionsRun) conditions run, \(summary.conditionsSkipped) already done; "
                      + "\(summary.stepsRun) subquestions answered; table in \(paths.output.appendingPathComponent("summary.md").path)")
         }

@@ -59,6 +59,20 @@ struct InterventionStageTests {
         ])
         #expect(runtime.seenPlans.contains(plan))
         #expect(summary.conditionsRun == summary.conditions.count && summary.conditionsSkipped == 0)
+        // Sessions stay open across conditions: each of the 12 test images is encoded once.
+        #expect(summary.sessionsOpened == 12)
+    }
+
+    @Test("without the session cache the results are the same")
+    func sessionCacheDoesNotChangeResults() throws {
+        let world = try TestWorld()
+        let a = world.root.appendingPathComponent("a"), b = world.root.appendingPathComponent("b")
+        let cached = try world.stage(world.runtime(), settings: TestWorld.settings(), output: a).run()
+        var stage = world.stage(world.runtime(), settings: TestWorld.settings(), output: b)
+        stage.sessionCacheSize = 0
+        let uncached = try stage.run()
+        #expect(uncached.sessionsOpened > cached.sessionsOpened)
+        #expect(try Data(contentsOf: a.appendingPathComponent("summary.json")) == Data(contentsOf: b.appendingPathComponent("summary.json")))
     }
 
     @Test("hierarchy: ablating Low's heads along the chain breaks the later High steps")
