@@ -104,7 +104,7 @@ public enum BarChart {
             if !chains.isEmpty {
                 charts.append(("hierarchy-\(slug).svg", svg(title: "\(function): later steps along the chain (accuracy)",
                                                             axisLabel: "accuracy", bars: bars(chains, label: { row in
-                    row.kind == .chainBase ? "chain base" : "ablate \(row.lowFunction ?? "")"
+                    row.kind == .chainBase ? "no ablation (after \(row.lowFunction ?? ""))" : "ablate \(row.lowFunction ?? "")"
                 }))))
             }
         }
