@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
         .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
         .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
+        .executable(name: "headscope-extract", targets: ["headscope-extract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
@@ -41,6 +42,7 @@ let package = Package(
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
         .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
+        .executable(name: "headscope-run", targets: ["headscope-run"]),
         .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
     ],
     dependencies: [
@@ -61,7 +63,7 @@ let package = Package(
         .target(name: "HeadScopeWeights"),
 
         // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
-        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS", "HeadScopeWeights"]),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
@@ -92,10 +94,21 @@ let package = Package(
         ]),
 
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
-        .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
+        .target(name: "HeadScopeRuntime", dependencies: [
+            "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopePreprocess", "HeadScopeImageIO",
+            "HeadScopeWeights", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-run", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Stage 3: probes and functional heads (METHODS 1.5).
         .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
+        .executableTarget(name: "headscope-extract", dependencies: [
+            "HeadScopeExtract", "HeadScopeActivations", "HeadScopeRuntime", "HeadScopeQA", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "headscope-probe", dependencies: [
             "HeadScopeProbe", "HeadScopeCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,6 +141,9 @@ let package = Package(
         .testTarget(name: "HeadScopeInterveneTests", dependencies: [
             "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
             "HeadScopeCore", "TestSupport",
+        ]),
+        .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",
         ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",

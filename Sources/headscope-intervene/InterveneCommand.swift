@@ -111,7 +111,7 @@ struct InterveneCommand: ParsableCommand {
         StageMain.run {
             let settings = try makeSettings()
             let paths = try makePaths()
-            let loader: any InterveneRuntimeLoading = PendingRuntimeLoader()
+            let loader: any InterveneRuntimeLoading = StageRuntimeLoader()
             let runtime = try loader.load(model: paths.model)
             let needsStore = settings.needsActivations || activations != nil
             let summary = try InterventionStage(prepared: paths.prepared, probes: paths.probes,
