@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
         .testTarget(name: "HeadScopeInterveneTests", dependencies: [
             "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
-            "HeadScopeCore", "TestSupport",
+            "HeadScopeQA", "HeadScopeCore", "TestSupport",
         ]),
         .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
             "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",

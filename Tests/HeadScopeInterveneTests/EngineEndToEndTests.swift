@@ -4,6 +4,7 @@ import HeadScopeCore
 import HeadScopeEngine
 import HeadScopeIntervene
 import HeadScopeProbe
+import HeadScopeQA
 import HeadScopeRuntime
 import Testing
 import TestSupport
@@ -29,24 +30,28 @@ struct EngineEndToEndTests {
         return folder
     }
 
-    /// prepared/ with `items` chains of two steps (Low, High) on copies of the fixture image.
-    static func writePrepared(_ directory: URL, items: Int) throws {
+    /// prepared/ with `items` chains of two steps (Low, High) on copies of the fixture image;
+    /// `reference(n, step)` gives the reference answers.
+    static func writePrepared(_ directory: URL, items: Int, reference: (Int, Int) -> String = { _, _ in "red" }) throws {
         let images = directory.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         var lines: [String] = []
         for n in 0..<items {
-            try FileManager.default.copyItem(at: root.appendingPathComponent("Tests/Fixtures/runtime/llava/image.png"),
-                                             to: images.appendingPathComponent("img-\(n).png"))
+            let image = images.appendingPathComponent("img-\(n).png")
+            try? FileManager.default.removeItem(at: image)
+            try FileManager.default.copyItem(at: root.appendingPathComponent("Tests/Fixtures/runtime/llava/image.png"), to: image)
             let item: [String: Any] = [
                 "id": "item-\(n)", "image_id": "img-\(n)", "question": "What is in image \(n)?", "options": [String: String](),
                 "final_answer": "a cube", "split": n == 0 ? "train" : "test",
-                "steps": [["subquestion": "What colour is object \(n)?", "answer": "red", "function": "Low"],
-                          ["subquestion": "Is object \(n) a cube?", "answer": "yes", "function": "High"]],
+                "steps": [["subquestion": Self.subquestions(n)[0], "answer": reference(n, 0), "function": "Low"],
+                          ["subquestion": Self.subquestions(n)[1], "answer": reference(n, 1), "function": "High"]],
             ]
             lines.append(String(decoding: try JSONSerialization.data(withJSONObject: item, options: [.sortedKeys]), as: UTF8.self))
         }
         try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("items.jsonl"), atomically: true, encoding: .utf8)
     }
+
+    static func subquestions(_ n: Int) -> [String] { ["What colour is object \(n)?", "Is object \(n) a cube?"] }
 
     /// A store with the runtime's identity and geometry: seeded noise, a quarter judged incorrect.
     static func writeStore(_ directory: URL, runtime: any VLMRuntime) throws {
@@ -77,7 +82,20 @@ struct EngineEndToEndTests {
         let runtime = try RuntimeLoader.load(model: folder.path)
         let prepared = work.appendingPathComponent("prepared"), activations = work.appendingPathComponent("activations")
         let probes = work.appendingPathComponent("probes"), output = work.appendingPathComponent("interventions")
-        try Self.writePrepared(prepared, items: 4)
+        // References are the model's own un-edited answers (asked without context, as the
+        // per-step conditions ask), so every test step counts as answered right and every
+        // ablation condition has steps to run.
+        var answers: [String: String] = [:]
+        for n in 0..<4 {
+            let session = try runtime.session(image: Self.root.appendingPathComponent("Tests/Fixtures/runtime/llava/image.png"))
+            for (step, subquestion) in Self.subquestions(n).enumerated() {
+                let prompt = SubquestionPrompt(subquestion: subquestion, mainQuestion: "What is in image \(n)?")
+                let turn = try session.generate(userText: prompt.text, assistantPrefix: SubquestionPrompt.answerPrefix, plan: .init(),
+                                                maxNewTokens: 6, stopAfter: "]")
+                answers["\(n)-\(step)"] = AnswerParser.parse(SubquestionPrompt.answerPrefix + turn.text).answer
+            }
+        }
+        try Self.writePrepared(prepared, items: 4) { n, step in answers["\(n)-\(step)"] ?? "" }
         try Self.writeStore(activations, runtime: runtime)
         var options = ProbeOptions()
         options.permutations = 0
@@ -93,6 +111,8 @@ struct EngineEndToEndTests {
         #expect(identity.status == 0, "\(identity.stderr)")
         let table = try JSONDecoder().decode(SummaryTable.self, from: Data(contentsOf: output.appendingPathComponent("summary.json")))
         let ablations = table.rows.filter { $0.kind.isAblation }
+        #expect(ablations.count >= 6 && ablations.allSatisfy { $0.n == 3 })   // top, seed 42, bottom, other; two functions
+        #expect(table.rows.filter { $0.kind == .base }.allSatisfy { $0.value == 1 })
         for row in ablations { #expect(row.value == 1, "\(row.function) \(row.condition): agreement \(row.value)") }
         let chain = try #require(table.rows.first { $0.kind == .chainAblate })
         #expect(chain.delta == 0)
