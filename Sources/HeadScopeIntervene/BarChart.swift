@@ -90,7 +90,9 @@ public enum BarChart {
             let short: (SummaryTable.Row) -> String = { row in
                 row.condition.components(separatedBy: "--").last ?? row.condition
             }
-            let ablations = rows.filter { $0.kind.isAblation && ($0.kind != .ablateRandom || $0.spread != nil) }
+            // Several random seeds are drawn as their aggregate; a single seed as itself.
+            let aggregated = rows.contains { $0.kind == .ablateRandom && $0.spread != nil }
+            let ablations = rows.filter { $0.kind.isAblation && ($0.kind != .ablateRandom || ($0.spread != nil) == aggregated) }
             if !ablations.isEmpty {
                 charts.append(("ablation-\(slug).svg", svg(title: "\(function): ablation (agreement with un-ablated answer)",
                                                            axisLabel: "agreement", bars: bars(ablations, label: short))))

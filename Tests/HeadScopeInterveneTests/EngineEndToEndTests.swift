@@ -132,5 +132,9 @@ struct EngineEndToEndTests {
         #expect(ablated.status == 0, "\(ablated.stderr)")
         let plan = try JSONDecoder().decode(InterpretabilityPlan.self, from: Data(contentsOf: work.appendingPathComponent("ablated/conditions/low--ablate-top.plan.json")))
         #expect(plan.edits.count == 1 && plan.edits.first?.operation == .scale(1e-4))
+        // One random seed is drawn as its own bar: top, random, bottom, the other function.
+        let svg = try String(contentsOf: work.appendingPathComponent("ablated/figures/ablation-low.svg"), encoding: .utf8)
+        #expect(svg.components(separatedBy: "<rect ").count - 1 == 4)
+        #expect(svg.contains("ablate-random-s42"))
     }
 }
