@@ -44,6 +44,8 @@ let package = Package(
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
         .executable(name: "headscope-run", targets: ["headscope-run"]),
         .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
+        .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
+        .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -124,6 +126,15 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: Stage 5: head attribution of image-to-text flow (METHODS 2).
+        .target(name: "HeadScopeAttribute", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeExtract", "HeadScopeHDF5", "HeadScopeImageIO", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-attribute", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -133,17 +144,21 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
-        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
+        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport", "headscope-extract", "headscope-prepare"]),
         .testTarget(name: "HeadScopeEngineTests", dependencies: ["HeadScopeEngine", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
         .testTarget(name: "HeadScopeInterveneTests", dependencies: [
             "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
-            "HeadScopeQA", "HeadScopeCore", "TestSupport",
+            "HeadScopeQA", "HeadScopeCore", "TestSupport", "headscope-intervene",
         ]),
         .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
             "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",
+        ]),
+        .testTarget(name: "HeadScopeAttributeTests", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5", "HeadScopeImageIO",
+            "HeadScopeCore", "TestSupport",
         ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",

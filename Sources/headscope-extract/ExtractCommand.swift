@@ -40,6 +40,8 @@ struct ExtractCommand: ParsableCommand {
     var half = false
     @Option(help: "Only the first N main questions (for quick runs).")
     var limit: Int?
+    @Option(name: .customLong("max-new-tokens"), help: "Cap on generated tokens per subquestion (default 128).")
+    var maxNewTokens: Int?
     @Option(name: .customLong("shard-index"), help: "This process's index in 0..<shard-count (default: SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, else 0).")
     var shardIndex: Int?
     @Option(name: .customLong("shard-count"), help: "Number of processes sharing the work (default: SLURM_ARRAY_TASK_COUNT, else 1).")
@@ -105,6 +107,10 @@ struct ExtractCommand: ParsableCommand {
         }
         if half { result.settings.half = true }
         if let limit { result.settings.limit = limit }
+        if let maxNewTokens {
+            guard maxNewTokens > 0 else { throw StageError("--max-new-tokens must be at least 1") }
+            result.maxNewTokens = maxNewTokens
+        }
         let environment = ProcessInfo.processInfo.environment
         let slurmCount = environment["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
         let slurmIndex = environment["SLURM_ARRAY_TASK_ID"].flatMap(Int.init).map { $0 - (environment["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 0) }
