@@ -2,6 +2,7 @@ import Foundation
 import HeadScopeCore
 import HeadScopeIntervene
 import Testing
+import TestSupport
 
 @Suite("The `intervene:` section of a pipeline config")
 struct SettingsConfigTests {
@@ -46,6 +47,21 @@ struct SettingsConfigTests {
             Issue.record("accepted a pair without >")
         } catch {
             #expect(String(describing: error).contains("expected LOW>HIGH"))
+        }
+    }
+
+    @Test("the demo pipelines' sections load; paths default to runs/<pipeline>/ and the extract model")
+    func demoPipelines() throws {
+        for name in ["cogshapes-demo", "cogshapes-demo-small"] {
+            let url = TestSupport.repositoryRoot.appendingPathComponent("pipelines/\(name).yaml")
+            let file = try ConfigFile.load(url)
+            let section = try #require(try file.root.optionalMapping("intervene"))
+            let s = try InterventionSettings(config: section)
+            try s.validate()
+            #expect(s.hierarchyAuto)
+            let paths = try InterventionPaths.load(file)
+            #expect(paths.model == "builtin")
+            #expect(paths.output.path.hasSuffix("runs/\(name)/interventions") && paths.probes.path.hasSuffix("runs/\(name)/probes"))
         }
     }
 
