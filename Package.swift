@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
         .testTarget(name: "HeadScopeInterveneTests", dependencies: [
             "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
-            "HeadScopeQA", "HeadScopeCore", "TestSupport", "headscope-intervene",
+            "HeadScopeQA", "HeadScopeCore", "TestSupport", "headscope-intervene", "headscope-run",
         ]),
         .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
             "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",

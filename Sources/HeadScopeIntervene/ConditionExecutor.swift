@@ -25,10 +25,13 @@ struct ConditionExecutor {
         let turn = try session.generate(userText: prompt.text, assistantPrefix: SubquestionPrompt.answerPrefix, plan: plan,
                                         maxNewTokens: settings.maxNewTokens, stopAfter: "]")
         let parsed = AnswerParser.parse(SubquestionPrompt.answerPrefix + turn.text)
-        return StepRecord(condition: condition, itemID: item.id, step: index, function: step.function,
-                          subquestion: step.subquestion, reference: step.answer, answer: parsed.answer, raw: turn.text,
-                          structured: parsed.structured,
-                          correct: judge.judge(answer: parsed.answer, reference: step.answer, options: item.options))
+        var record = StepRecord(condition: condition, itemID: item.id, step: index, function: step.function,
+                                subquestion: step.subquestion, reference: step.answer, answer: parsed.answer, raw: turn.text,
+                                structured: parsed.structured,
+                                correct: judge.judge(answer: parsed.answer, reference: step.answer, options: item.options))
+        record.image = prepared.images[item.imageID]
+        record.userText = prompt.text
+        return record
     }
 
     /// Answers `steps` (grouped by item: one session per image) under `condition`'s plan, with

@@ -16,10 +16,14 @@ public struct StepRecord: Sendable, Codable, Equatable {
     /// For ablations: the un-ablated answer, and whether this answer matches it.
     public var baseAnswer: String?
     public var agrees: Bool?
+    /// The image (relative to `prepared/`) and the exact user turn asked, so one answer can be
+    /// reproduced with `headscope-run` and the condition's plan.
+    public var image: String?
+    public var userText: String?
 
     enum CodingKeys: String, CodingKey {
         case condition, itemID = "item_id", step, function, subquestion, reference, answer, raw, structured, correct
-        case baseAnswer = "base_answer", agrees
+        case baseAnswer = "base_answer", agrees, image, userText = "user_text"
     }
 
     public init(condition: String, itemID: String, step: Int, function: String, subquestion: String, reference: String,

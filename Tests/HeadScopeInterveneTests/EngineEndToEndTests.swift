@@ -126,6 +126,18 @@ struct EngineEndToEndTests {
         let base = try String(contentsOf: output.appendingPathComponent("conditions/base.jsonl"), encoding: .utf8)
         #expect(base.split(separator: "\n").count == 6)   // 3 test chains x 2 steps
 
+        // One recorded answer, rerun with headscope-run and the condition's plan, is reproduced.
+        let firstLine = try #require(try String(contentsOf: output.appendingPathComponent("conditions/low--ablate-top.jsonl"), encoding: .utf8)
+            .split(separator: "\n").first)
+        let record = try JSONDecoder().decode(StepRecord.self, from: Data(firstLine.utf8))
+        let run = try TestSupport.run(executable.deletingLastPathComponent().appendingPathComponent("headscope-run"), [
+            "--model", folder.path, "--image", prepared.appendingPathComponent(try #require(record.image)).path,
+            "--prompt", try #require(record.userText), "--answer-prefix", SubquestionPrompt.answerPrefix, "--stop-after", "]",
+            "--max-new-tokens", "6", "--plan", output.appendingPathComponent("conditions/low--ablate-top.plan.json").path,
+        ])
+        #expect(run.status == 0 && !record.raw.isEmpty, "\(run.stderr)")
+        #expect(run.stdout.contains(record.raw), "headscope-run said \(run.stdout), the stage recorded \(record.raw)")
+
         // The default ablation runs too (answers of a random model may or may not change).
         let ablated = try TestSupport.run(executable, common + ["--output", work.appendingPathComponent("ablated").path],
                                           environment: ["HEADSCOPE_PROGRESS": "off"])
