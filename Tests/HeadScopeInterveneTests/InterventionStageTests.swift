@@ -96,6 +96,27 @@ struct InterventionStageTests {
         #expect(records.split(separator: "\n").count == 36)   // 12 chains x 3 steps walked
     }
 
+    @Test("automatic hierarchy pairs follow the chains' order; only the pair with a real dependence shows a drop")
+    func automaticHierarchy() throws {
+        let world = try TestWorld()
+        var settings = TestWorld.settings()
+        settings.hierarchy = []
+        settings.hierarchyAuto = true
+        settings.hierarchyMinimumChains = 12
+        settings.randomSeeds = []
+        settings.otherFunctionControls = false
+        settings.steering = false
+        let summary = try world.stage(world.runtime(), settings: settings).run()
+        // Chains are Low, Other, High: three ordered pairs, two low functions to ablate.
+        #expect(summary.conditions.filter { $0.kind == .chainAblate }.map(\.name) == ["chains--ablate-low", "chains--ablate-other"])
+        let rows = summary.table.rows.filter { $0.kind == .chainAblate }
+        #expect(rows.map { "\($0.lowFunction ?? "")>\($0.function)" }.sorted() == ["Low>High", "Low>Other", "Other>High"])
+        for row in rows {
+            #expect(row.verdict == (row.lowFunction == "Low" && row.function == "High" ? "harmful" : "no effect"),
+                    "\(row.lowFunction ?? "")>\(row.function): \(row.verdict)")
+        }
+    }
+
     @Test("steering the top heads of Other along its ITI direction repairs the answers it got wrong")
     func steering() throws {
         let world = try TestWorld()
