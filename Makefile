@@ -12,7 +12,7 @@ NAME := $(basename $(notdir $(PIPELINE)))
 RUN := runs/$(NAME)
 BIN := .build/release
 
-.PHONY: all setup build release test clean help prepare extract probe bench
+.PHONY: all setup build release test clean help prepare extract probe intervene bench
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make prepare  stage 1 for PIPELINE=pipelines/<name>.yaml (default: the CogShapes demo)"
 	@echo "make extract  stage 2 (after prepare); reruns resume"
 	@echo "make probe    stage 3 (after extract): probes and functional heads"
+	@echo "make intervene stage 4 (after probe): ablation, steering, hierarchy; reruns resume"
 	@echo "make bench    speed against the reference implementation, as ratios"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
@@ -49,6 +50,7 @@ clean:
 prepare: $(RUN)/prepared/manifest.json
 extract: $(RUN)/activations/manifest.json
 probe: $(RUN)/probes/manifest.json
+intervene: $(RUN)/interventions/manifest.json
 
 $(RUN)/prepared/manifest.json: $(PIPELINE) | release
 	$(BIN)/headscope-prepare --config $(PIPELINE)
@@ -58,3 +60,6 @@ $(RUN)/activations/manifest.json: $(RUN)/prepared/manifest.json | release
 
 $(RUN)/probes/manifest.json: $(RUN)/activations/manifest.json | release
 	$(BIN)/headscope-probe --config $(PIPELINE) --activations $(RUN)/activations --output $(RUN)/probes
+
+$(RUN)/interventions/manifest.json: $(RUN)/probes/manifest.json $(RUN)/activations/manifest.json | release
+	$(BIN)/headscope-intervene --config $(PIPELINE)

@@ -38,10 +38,12 @@ let package = Package(
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
+        .library(name: "HeadScopeIntervene", targets: ["HeadScopeIntervene"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
         .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
         .executable(name: "headscope-probe", targets: ["headscope-probe"]),
         .executable(name: "headscope-run", targets: ["headscope-run"]),
+        .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
         .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
         .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
     ],
@@ -114,6 +116,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: Stage 4: ablate and steer functional heads through the model seam (METHODS 1.6-1.8).
+        .target(name: "HeadScopeIntervene", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeQA", "HeadScopeExtract", "HeadScopeActivations",
+            "HeadScopeHDF5", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-intervene", dependencies: [
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Stage 5: head attribution of image-to-text flow (METHODS 2).
         .target(name: "HeadScopeAttribute", dependencies: [
             "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeExtract", "HeadScopeHDF5", "HeadScopeImageIO", "HeadScopeCore",
@@ -137,6 +149,10 @@ let package = Package(
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopeInterveneTests", dependencies: [
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
+            "HeadScopeQA", "HeadScopeCore", "TestSupport", "headscope-intervene", "headscope-run",
+        ]),
         .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
             "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",
         ]),
