@@ -12,7 +12,7 @@ NAME := $(basename $(notdir $(PIPELINE)))
 RUN := runs/$(NAME)
 BIN := .build/release
 
-.PHONY: all setup build release test clean help prepare extract probe intervene bench
+.PHONY: all setup build release test clean help prepare extract probe attribute intervene bench
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make extract  stage 2 (after prepare); reruns resume"
 	@echo "make probe    stage 3 (after extract): probes and functional heads"
 	@echo "make intervene stage 4 (after probe): ablation, steering, hierarchy; reruns resume"
+	@echo "make attribute stage 5 (after prepare): head attribution of image-to-text flow"
 	@echo "make bench    speed against the reference implementation, as ratios"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
@@ -63,3 +64,15 @@ $(RUN)/probes/manifest.json: $(RUN)/activations/manifest.json | release
 
 $(RUN)/interventions/manifest.json: $(RUN)/probes/manifest.json $(RUN)/activations/manifest.json | release
 	$(BIN)/headscope-intervene --config $(PIPELINE)
+
+# Head attribution needs only prepared/ and the model. ATTRIBUTE_FLAGS sizes the run (masks per
+# image, number of images): see `headscope-attribute --help`.
+ifeq ($(DEMO_SIZE),small)
+ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test
+else
+ATTRIBUTE_FLAGS ?= --masks 300 --max-images 8 --split test
+endif
+attribute: $(RUN)/attribution/manifest.json
+
+$(RUN)/attribution/manifest.json: $(RUN)/prepared/manifest.json | release
+	$(BIN)/headscope-attribute --prepared $(RUN)/prepared --output $(RUN)/attribution --model builtin $(ATTRIBUTE_FLAGS)
