@@ -2,7 +2,17 @@
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 
-.PHONY: all setup build release test clean help
+DEMO_SIZE ?= full
+ifeq ($(DEMO_SIZE),small)
+PIPELINE ?= pipelines/cogshapes-demo-small.yaml
+else
+PIPELINE ?= pipelines/cogshapes-demo.yaml
+endif
+NAME := $(basename $(notdir $(PIPELINE)))
+RUN := runs/$(NAME)
+BIN := .build/release
+
+.PHONY: all setup build release test clean help prepare extract probe attribute intervene bench
 
 all: build
 
@@ -11,6 +21,12 @@ help:
 	@echo "make build    debug build of every module and executable"
 	@echo "make release  optimized build (used by benchmarks and long stages)"
 	@echo "make test     setup, then the whole test suite"
+	@echo "make prepare  stage 1 for PIPELINE=pipelines/<name>.yaml (default: the CogShapes demo)"
+	@echo "make extract  stage 2 (after prepare); reruns resume"
+	@echo "make probe    stage 3 (after extract): probes and functional heads"
+	@echo "make intervene stage 4 (after probe): ablation, steering, hierarchy; reruns resume"
+	@echo "make attribute stage 5 (after prepare): head attribution of image-to-text flow"
+	@echo "make bench    speed against the reference implementation, as ratios"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
 setup:
@@ -28,3 +44,35 @@ test: setup
 
 clean:
 	rm -rf .build .cache/wheels
+
+# Pipeline stages: each target is its stage's manifest, written last, so make reruns only what
+# is missing or out of date. `release` is order-only: it rebuilds the tools when sources changed
+# without forcing the stages to rerun.
+prepare: $(RUN)/prepared/manifest.json
+extract: $(RUN)/activations/manifest.json
+probe: $(RUN)/probes/manifest.json
+intervene: $(RUN)/interventions/manifest.json
+
+$(RUN)/prepared/manifest.json: $(PIPELINE) | release
+	$(BIN)/headscope-prepare --config $(PIPELINE)
+
+$(RUN)/activations/manifest.json: $(RUN)/prepared/manifest.json | release
+	$(BIN)/headscope-extract --config $(PIPELINE)
+
+$(RUN)/probes/manifest.json: $(RUN)/activations/manifest.json | release
+	$(BIN)/headscope-probe --config $(PIPELINE) --activations $(RUN)/activations --output $(RUN)/probes
+
+$(RUN)/interventions/manifest.json: $(RUN)/probes/manifest.json $(RUN)/activations/manifest.json | release
+	$(BIN)/headscope-intervene --config $(PIPELINE)
+
+# Head attribution needs only prepared/ and the model. ATTRIBUTE_FLAGS sizes the run (masks per
+# image, number of images): see `headscope-attribute --help`.
+ifeq ($(DEMO_SIZE),small)
+ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test
+else
+ATTRIBUTE_FLAGS ?= --masks 300 --max-images 8 --split test
+endif
+attribute: $(RUN)/attribution/manifest.json
+
+$(RUN)/attribution/manifest.json: $(RUN)/prepared/manifest.json | release
+	$(BIN)/headscope-attribute --prepared $(RUN)/prepared --output $(RUN)/attribution --model builtin $(ATTRIBUTE_FLAGS)

@@ -32,12 +32,20 @@ let package = Package(
         .library(name: "HeadScopeQA", targets: ["HeadScopeQA"]),
         .library(name: "HeadScopeActivations", targets: ["HeadScopeActivations"]),
         .library(name: "HeadScopeExtract", targets: ["HeadScopeExtract"]),
+        .executable(name: "headscope-extract", targets: ["headscope-extract"]),
         .library(name: "HeadScopePreprocess", targets: ["HeadScopePreprocess"]),
         .library(name: "HeadScopeTokenizer", targets: ["HeadScopeTokenizer"]),
         .library(name: "HeadScopeEngine", targets: ["HeadScopeEngine"]),
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
+        .library(name: "HeadScopeIntervene", targets: ["HeadScopeIntervene"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .library(name: "HeadScopeProbe", targets: ["HeadScopeProbe"]),
+        .executable(name: "headscope-probe", targets: ["headscope-probe"]),
+        .executable(name: "headscope-run", targets: ["headscope-run"]),
+        .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
+        .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
+        .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -57,7 +65,7 @@ let package = Package(
         .target(name: "HeadScopeWeights"),
 
         // MARK: The VLM engine: checkpoints, shared blocks, architectures, plans, generation.
-        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS"]),
+        .target(name: "HeadScopeEngine", dependencies: ["HeadScopeBLAS", "HeadScopeWeights"]),
 
         // MARK: Stage infrastructure shared by every executable.
         .target(name: "HeadScopeCore", dependencies: [
@@ -70,7 +78,8 @@ let package = Package(
         // MARK: The activation store (HDF5 shards + virtual index), shared by extract and probe.
         .target(name: "HeadScopeActivations", dependencies: ["HeadScopeHDF5", "HeadScopeCore"]),
         // MARK: Stage 2: subquestions through the model into the activation store.
-        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore"]),
+        .target(name: "HeadScopeExtract", dependencies: ["HeadScopeActivations", "HeadScopeQA", "HeadScopeCore",
+                                                        "HeadScopeRuntime", "HeadScopeEngine"]),
         // MARK: Engine
         // Image preprocessing matching the transformers processors (Pillow resampling); Foundation only.
         .target(name: "HeadScopePreprocess"),
@@ -87,7 +96,44 @@ let package = Package(
         ]),
 
         // MARK: Models behind one seam: engine + tokenizer + chat template + image processor.
-        .target(name: "HeadScopeRuntime", dependencies: ["HeadScopeEngine"]),
+        .target(name: "HeadScopeRuntime", dependencies: [
+            "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopePreprocess", "HeadScopeImageIO",
+            "HeadScopeWeights", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-run", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Stage 3: probes and functional heads (METHODS 1.5).
+        .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
+        .executableTarget(name: "headscope-extract", dependencies: [
+            "HeadScopeExtract", "HeadScopeActivations", "HeadScopeRuntime", "HeadScopeQA", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "headscope-probe", dependencies: [
+            "HeadScopeProbe", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Stage 4: ablate and steer functional heads through the model seam (METHODS 1.6-1.8).
+        .target(name: "HeadScopeIntervene", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeQA", "HeadScopeExtract", "HeadScopeActivations",
+            "HeadScopeHDF5", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-intervene", dependencies: [
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Stage 5: head attribution of image-to-text flow (METHODS 2).
+        .target(name: "HeadScopeAttribute", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeExtract", "HeadScopeHDF5", "HeadScopeImageIO", "HeadScopeCore",
+        ]),
+        .executableTarget(name: "headscope-attribute", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -98,13 +144,27 @@ let package = Package(
         .testTarget(name: "HeadScopeWeightsTests", dependencies: ["HeadScopeWeights", "TestSupport"]),
         .testTarget(name: "HeadScopeQATests", dependencies: ["HeadScopeQA"]),
         .testTarget(name: "HeadScopeActivationsTests", dependencies: ["HeadScopeActivations", "TestSupport"]),
-        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport"]),
+        .testTarget(name: "HeadScopeExtractTests", dependencies: ["HeadScopeExtract", "TestSupport", "headscope-extract", "headscope-prepare"]),
         .testTarget(name: "HeadScopeEngineTests", dependencies: ["HeadScopeEngine", "TestSupport"]),
         .testTarget(name: "HeadScopeCoreTests", dependencies: ["HeadScopeCore", "TestSupport"]),
         .testTarget(name: "HeadScopePreprocessTests", dependencies: ["HeadScopePreprocess", "TestSupport"]),
         .testTarget(name: "HeadScopeTokenizerTests", dependencies: ["HeadScopeTokenizer", "TestSupport"]),
+        .testTarget(name: "HeadScopeInterveneTests", dependencies: [
+            "HeadScopeIntervene", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeProbe",
+            "HeadScopeQA", "HeadScopeCore", "TestSupport", "headscope-intervene", "headscope-run",
+        ]),
+        .testTarget(name: "HeadScopeRuntimeTests", dependencies: [
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeTokenizer", "HeadScopeWeights", "HeadScopeCore", "TestSupport",
+        ]),
+        .testTarget(name: "HeadScopeAttributeTests", dependencies: [
+            "HeadScopeAttribute", "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5", "HeadScopeImageIO",
+            "HeadScopeCore", "TestSupport",
+        ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),
+        .testTarget(name: "HeadScopeProbeTests",
+                    dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
+                                   "TestSupport"]),
     ]
 )

@@ -38,11 +38,12 @@ public final class VisionLanguageModel: @unchecked Sendable {
     let qwenTower: QwenVisionTower?
 
     /// Loads a Hugging Face checkpoint folder (`config.json` and single or sharded safetensors) or
-    /// a `.gguf` file holding a Llama or Qwen2 decoder (F32/F16/BF16/Q4_0/Q4_1/Q8_0 tensors).
+    /// a `.gguf` file holding a Llama or Qwen2 decoder (the block types `HeadScopeWeights` reads,
+    /// k-quants included).
     public static func load(from directory: URL) throws -> VisionLanguageModel {
         if directory.pathExtension.lowercased() == "gguf" {
-            let gguf = try GGUFFile(directory)
-            return try VisionLanguageModel(try gguf.configuration(), gguf.store)
+            let gguf = try GGUFDecoder(directory)
+            return try VisionLanguageModel(try gguf.configuration(), gguf)
         }
         let config = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
         let store = try TensorStore(directory: directory)
@@ -59,8 +60,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
     /// The decoder configuration and weights of a `.gguf` file (architectures llama, qwen2), to
     /// combine with other parts.
     public static func ggufDecoder(at url: URL) throws -> (text: TextConfiguration, weights: any WeightProvider) {
-        let gguf = try GGUFFile(url)
-        return (try gguf.configuration().textConfig, gguf.store)
+        let gguf = try GGUFDecoder(url)
+        return (try gguf.configuration().textConfig, gguf)
     }
 
     init(_ config: ModelConfiguration, _ store: any WeightProvider) throws {

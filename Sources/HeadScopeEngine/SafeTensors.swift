@@ -37,14 +37,11 @@ enum StoredType: String {
 /// Where one tensor lives inside a mapped checkpoint file, and how its bytes decode.
 struct TensorEntry {
     var file: MappedFile
-    /// A safetensors dtype name (`F32`, `F16`, `BF16`) or a GGML type (`ggml:<id>`).
+    /// A safetensors dtype name (`F32`, `F16`, `BF16`).
     var dtype: String
     var shape: [Int]
     var start: Int   // absolute byte offsets in the file
     var end: Int
-    /// GGUF llama q/k weights store each head's rows interleaved for llama.cpp's RoPE; when set,
-    /// the rows are put back in Hugging Face order for this many heads.
-    var interleavedHeads: Int? = nil
 }
 
 /// The tensors of a Hugging Face checkpoint folder: one `model.safetensors` or shards listed by
@@ -53,16 +50,11 @@ public final class TensorStore: @unchecked Sendable {
     var entries: [String: TensorEntry] = [:]
     /// Normalised name -> stored name (see `normalise`).
     var aliases: [String: String] = [:]
-    /// The checkpoint folder (or, for GGUF, the file).
+    /// The checkpoint folder.
     public let directory: URL
 
-    /// Where configuration problems are reported: `config.json`, or the GGUF file itself.
-    public var configLocation: String {
-        directory.pathExtension.lowercased() == "gguf" ? directory.path : directory.appendingPathComponent("config.json").path
-    }
-
-    /// An empty store for other formats (GGUF) to fill.
-    init(location: URL) { directory = location }
+    /// Where configuration problems are reported: the folder's `config.json`.
+    public var configLocation: String { directory.appendingPathComponent("config.json").path }
 
     /// Opens the safetensors of `directory`, checking every header against its file's size.
     public init(directory: URL) throws {
@@ -91,6 +83,13 @@ public final class TensorStore: @unchecked Sendable {
             files = any
         }
         for file in files { try read(directory.appendingPathComponent(file)) }
+        for name in entries.keys { aliases[Self.normalise(name)] = name }
+    }
+
+    /// Opens one safetensors file (e.g. a connector stored next to other parts).
+    public init(file: URL) throws {
+        directory = file.deletingLastPathComponent()
+        try read(file)
         for name in entries.keys { aliases[Self.normalise(name)] = name }
     }
 
@@ -162,42 +161,21 @@ public final class TensorStore: @unchecked Sendable {
         let tensor = Tensor(shape: expected)
         let source = entry.file.base + entry.start
         let out = tensor.pointer
-        if entry.dtype.hasPrefix("ggml:") {
-            try GGMLType.decode(entry, count: count, into: out, name: stored)
-        } else {
-            guard let type = StoredType(rawValue: entry.dtype) else {
-                throw EngineError(.dtype, "tensor \(stored) has dtype \(entry.dtype); supported: F32, F16, BF16", location: where_)
-            }
-            guard entry.end - entry.start == count * type.size else {
-                throw EngineError(.format, "tensor \(stored) holds \(entry.end - entry.start) bytes, expected \(count * type.size) for \(entry.dtype) \(expected)", location: where_)
-            }
-            switch type {
-            case .f32:
-                memcpy(out, source, count * 4)
-            case .f16:
-                for i in 0..<count { out[i] = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-            case .bf16:
-                for i in 0..<count { out[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
-            }
+        guard let type = StoredType(rawValue: entry.dtype) else {
+            throw EngineError(.dtype, "tensor \(stored) has dtype \(entry.dtype); supported: F32, F16, BF16", location: where_)
         }
-        if let heads = entry.interleavedHeads {
-            guard heads > 0, expected[0] % heads == 0, (expected[0] / heads) % 2 == 0 else {
-                throw EngineError(.shape, "tensor \(stored) has \(expected[0]) rows, not a whole number of even-sized heads for \(heads) heads", location: where_)
-            }
-            deinterleaveHeads(tensor, heads: heads)
+        guard entry.end - entry.start == count * type.size else {
+            throw EngineError(.format, "tensor \(stored) holds \(entry.end - entry.start) bytes, expected \(count * type.size) for \(entry.dtype) \(expected)", location: where_)
+        }
+        switch type {
+        case .f32:
+            memcpy(out, source, count * 4)
+        case .f16:
+            for i in 0..<count { out[i] = Float(Float16(bitPattern: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .bf16:
+            for i in 0..<count { out[i] = Float(bitPattern: UInt32(source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
         }
         return tensor
-    }
-
-    /// Puts llama.cpp's per-head row order `(i, half)` back to Hugging Face's `(half, i)`.
-    private func deinterleaveHeads(_ tensor: Tensor, heads: Int) {
-        let rows = tensor.shape[0], width = tensor.count / max(rows, 1)
-        let headDim = rows / heads, half = headDim / 2
-        let copy = Array(tensor.storage.prefix(tensor.count))
-        for h in 0..<heads { for a in 0..<2 { for i in 0..<half {
-            let to = (h * headDim + a * half + i) * width, from = (h * headDim + 2 * i + a) * width
-            for j in 0..<width { tensor.pointer[to + j] = copy[from + j] }
-        } } }
     }
 
     /// Loads the tensor if present, else nil (for optional biases).

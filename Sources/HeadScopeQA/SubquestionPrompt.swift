@@ -49,7 +49,7 @@ public struct SubquestionPrompt: Sendable, Equatable {
     /// The user-turn text (the image goes before it, as the chat template places it).
     public var text: String {
         var lines = [
-            "Answer the subquestion about the image. It is one step towards the main question.",
+            "Answer the subquestion about the image.",
             "Subquestion: \(subquestion)",
             "Main question: \(mainQuestion)",
         ]
@@ -57,7 +57,7 @@ public struct SubquestionPrompt: Sendable, Equatable {
             lines.append("Known so far:")
             for step in context { lines.append("- \(step.subquestion) \(step.answer)") }
         }
-        lines.append(#"Answer briefly, as [{"answer": "<answer>"}]."#)
+        lines.append(#"Reply as [{"answer": "<answer>"}]."#)
         return lines.joined(separator: "\n")
     }
 

@@ -32,10 +32,10 @@ STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 def subquestion_text(subquestion, main_question):
     """HeadScopeQA.SubquestionPrompt.text with no context (keep in sync; a test checks it)."""
     return "\n".join([
-        "Answer the subquestion about the image. It is one step towards the main question.",
+        "Answer the subquestion about the image.",
         f"Subquestion: {subquestion}",
         f"Main question: {main_question}",
-        'Answer briefly, as [{"answer": "<answer>"}].',
+        'Reply as [{"answer": "<answer>"}].',
     ])
 
 
@@ -140,6 +140,7 @@ def main():
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-items", type=int, default=400)
+    ap.add_argument("--per-function", type=int, default=0, help="sample at most this many training subquestions per function")
     args = ap.parse_args()
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -151,7 +152,19 @@ def main():
     image_token_id = lm.config.vocab_size  # a placeholder id outside the vocabulary: never embedded
     train, test = build_examples(args.prepared, "train"), build_examples(args.prepared, "test")
     print(f"{len(train)} training and {len(test)} test subquestions; features of {len(set(e['image'] for e in train + test))} images", flush=True)
-    feats = image_features(vision, sorted(set(e["image"] for e in train + test)), layers)
+    cache = os.path.join(ROOT, ".cache/builtin-train", f"features-{'-'.join(map(str, layers))}.pt")
+    paths = sorted(set(e["image"] for e in train + test))
+    feats = torch.load(cache) if os.path.exists(cache) else {}
+    if not all(p in feats for p in paths):
+        feats = image_features(vision, paths, layers)
+        torch.save(feats, cache)
+    if args.per_function:
+        by_function = collections.defaultdict(list)
+        for e in train:
+            by_function[e["function"]].append(e)
+        rng = random.Random(args.seed)
+        train = [e for f in sorted(by_function) for e in rng.sample(by_function[f], min(args.per_function, len(by_function[f])))]
+        print(f"training on {len(train)} subquestions, at most {args.per_function} per function", flush=True)
     print(f"features in {time.time() - t0:.0f}s", flush=True)
 
     connector = Connector(384 * len(layers), lm.config.hidden_size, args.hidden)

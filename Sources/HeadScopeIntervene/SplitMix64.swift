@@ -1,0 +1,63 @@
+/// A deterministic random number generator (SplitMix64) for control head draws and bootstrap
+/// resamples, so a seed gives the same heads and the same intervals on every machine.
+///
+/// The standard library's shuffles are not promised to stay the same between releases, so the
+/// shuffle is written out (Fisher–Yates from the last element down). The algorithm is the one the
+/// probe stage uses for its splits.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// A generator for `seed`, mixed with stream labels so that independent uses of one seed do
+    /// not share a sequence.
+    public init(seed: UInt64, streams: UInt64...) {
+        var state = seed
+        for stream in streams {
+            state = SplitMix64.mix(state &+ 0x9E37_79B9_7F4A_7C15 &* (stream &+ 1))
+        }
+        self.state = state
+    }
+
+    public mutating func next() -> UInt64 {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        return SplitMix64.mix(state)
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform integer in `0..<bound` (Lemire's unbiased multiply-shift); 0 when `bound <= 0`.
+    public mutating func below(_ bound: Int) -> Int {
+        guard bound > 0 else { return 0 }
+        let b = UInt64(bound)
+        while true {
+            let r = next().multipliedFullWidth(by: b)
+            if r.low >= (0 &- b) % b { return Int(r.high) }
+        }
+    }
+
+    /// `count` distinct elements of `values` in random order.
+    public mutating func sample<T>(_ values: [T], count: Int) -> [T] {
+        var copy = values
+        if copy.count > 1 {
+            for i in stride(from: copy.count - 1, to: 0, by: -1) {
+                let j = below(i + 1)
+                if i != j { copy.swapAt(i, j) }
+            }
+        }
+        return Array(copy.prefix(max(0, count)))
+    }
+
+    /// A stable 64-bit label for a string (FNV-1a), for stream selection by name.
+    public static func label(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,58 @@
+/// A deterministic random number generator (SplitMix64), so splits, negative samples and label
+/// permutations are the same on every machine and every run for a given seed.
+///
+/// Swift's `SystemRandomNumberGenerator` cannot be seeded, and the standard library's shuffling
+/// algorithms are not promised to stay the same between releases, so the shuffle used here is
+/// written out (Fisher–Yates from the last element down).
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// A generator for `seed`, optionally mixed with stream labels (for example a function index
+    /// and a purpose), so that independent uses of one seed do not share a sequence.
+    public init(seed: UInt64, streams: UInt64...) {
+        var state = seed
+        for stream in streams {
+            state = SeededGenerator.mix(state &+ 0x9E37_79B9_7F4A_7C15 &* (stream &+ 1))
+        }
+        self.state = state
+    }
+
+    public mutating func next() -> UInt64 {
+        state = state &+ 0x9E37_79B9_7F4A_7C15
+        return SeededGenerator.mix(state)
+    }
+
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform integer in `0..<bound` (Lemire's unbiased multiply-shift).
+    public mutating func below(_ bound: Int) -> Int {
+        precondition(bound > 0)
+        let b = UInt64(bound)
+        while true {
+            let r = next().multipliedFullWidth(by: b)
+            if r.low >= (0 &- b) % b { return Int(r.high) }
+        }
+    }
+
+    /// Shuffles `values` in place, Fisher–Yates.
+    public mutating func shuffle<T>(_ values: inout [T]) {
+        guard values.count > 1 else { return }
+        for i in stride(from: values.count - 1, to: 0, by: -1) {
+            let j = below(i + 1)
+            if i != j { values.swapAt(i, j) }
+        }
+    }
+
+    /// `count` distinct elements of `values` in random order (all of them, shuffled, when
+    /// `count >= values.count`).
+    public mutating func sample<T>(_ values: [T], count: Int) -> [T] {
+        var copy = values
+        shuffle(&copy)
+        return Array(copy.prefix(max(0, count)))
+    }
+}
