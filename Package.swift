@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "HeadScopeRuntime", targets: ["HeadScopeRuntime"]),
         .library(name: "HeadScopePrepare", targets: ["HeadScopePrepare"]),
         .executable(name: "headscope-prepare", targets: ["headscope-prepare"]),
+        .executable(name: "headscope-bench", targets: ["headscope-bench"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -83,6 +84,12 @@ let package = Package(
         ]),
         .executableTarget(name: "headscope-prepare", dependencies: [
             "HeadScopePrepare", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Benchmarks: the sgemm roof and engine timings (`make bench`).
+        .executableTarget(name: "headscope-bench", dependencies: [
+            "HeadScopeEngine", "HeadScopeBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
