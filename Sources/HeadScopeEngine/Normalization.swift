@@ -71,7 +71,7 @@ func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var i = 0
     while i + 8 <= n {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        lanes.addProduct(v, v)
+        lanes += v * v
         i += 8
     }
     var total = lanes.sum()
@@ -86,7 +86,7 @@ func centeredSumOfSquares(_ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) ->
     var i = 0
     while i + 8 <= n {
         let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m
-        lanes.addProduct(v, v)
+        lanes += v * v
         i += 8
     }
     var total = lanes.sum()

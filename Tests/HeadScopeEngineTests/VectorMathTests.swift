@@ -4,15 +4,14 @@ import Testing
 
 @Suite("Vector math")
 struct VectorMathTests {
-    @Test("eight-lane exp matches libm's expf within a few ulp over the softmax and sigmoid range")
+    @Test("the vectorisable exp matches libm's expf within a few ulp over the softmax and sigmoid range")
     func expMatchesLibm() {
         var worst: Float = 0
         var x: Float = -87
         while x < 88 {
-            let lanes = exp8(SIMD8<Float>((0..<8).map { x + Float($0) * 0.0137 }))
             for i in 0..<8 {
                 let v = x + Float(i) * 0.0137, want = expf(v)
-                worst = max(worst, abs(lanes[i] - want) / want)
+                worst = max(worst, abs(fastExp(v) - want) / want)
             }
             x += 0.1
         }
