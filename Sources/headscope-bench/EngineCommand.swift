@@ -46,30 +46,61 @@ struct EngineCommand: ParsableCommand {
         let pixels = try PixelValues(height: side, width: side,
                                      values: (0..<(3 * side * side)).map { _ in generator.nextNormal() })
 
-        var prefill: [Double] = [], decode: [Double] = []
+        var prefill: [Double] = [], decode: [Double] = [], steps: [Double] = []
         var firstToken = -1
         for _ in 0..<repeats {
             let p = try seconds { _ = try vlm.forward(tokens: ids, images: [pixels], logits: .all) }
             prefill.append(p)
+            // The stop predicate sees every generated token as it comes: its clock gives the pure
+            // per-step decode time next to the reference's (generate - prefill) estimate.
+            let clock = StepClock()
             var result: GenerationResult?
             let total = try seconds {
                 result = try vlm.generate(prompt: ids, images: [pixels],
-                                          options: .init(maxNewTokens: decodeTokens + 1, eosTokenIds: []))
+                                          options: .init(maxNewTokens: decodeTokens + 1, eosTokenIds: [],
+                                                         stop: { _ in clock.tick(); return false }))
             }
             decode.append((total - p) / Double(decodeTokens))
+            steps.append(clock.secondsPerStep)
             firstToken = result?.tokens.first ?? -1
         }
         let flops = PrefillFLOPs(config, tokens: ids.count, imageTokens: imageTokens)
+        let roof = ShapeRoof(config, tokens: ids.count, imageTokens: imageTokens)
         let prefillSeconds = Statistics.median(prefill)
         printJSON([("impl", "headscope"), ("name", name ?? url.lastPathComponent), ("threads", threads),
                    ("tokens", ids.count), ("image_tokens", imageTokens), ("load_s", loadSeconds),
                    ("prefill_s", prefillSeconds), ("prefill_best_s", prefill.min() ?? .nan),
                    ("prefill_tokens_per_s", Double(ids.count) / prefillSeconds),
                    ("decode_ms_per_token", 1000 * Statistics.median(decode)),
+                   ("decode_step_ms", 1000 * Statistics.median(steps)),
                    ("prefill_gflop", flops.total / 1e9),
                    ("prefill_gflop_vision", flops.vision / 1e9), ("prefill_gflop_text", flops.text / 1e9),
                    ("prefill_gflops", flops.total / prefillSeconds / 1e9),
                    ("prefill_best_gflops", flops.total / (prefill.min() ?? .nan) / 1e9),
+                   ("linear_gemm_s", roof.seconds), ("linear_gemm_gflops", roof.gflops),
                    ("first_token", firstToken)])
+    }
+}
+
+/// Timestamps of generated tokens (first to last), for the per-step decode time.
+final class StepClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: UInt64?
+    private var last: UInt64 = 0
+    private var count = 0
+
+    func tick() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock(); defer { lock.unlock() }
+        if first == nil { first = now }
+        last = now
+        count += 1
+    }
+
+    /// Seconds between the first and the last token over the steps in between.
+    var secondsPerStep: Double {
+        lock.lock(); defer { lock.unlock() }
+        guard let first, count > 1 else { return .nan }
+        return Double(last - first) / 1e9 / Double(count - 1)
     }
 }
