@@ -26,7 +26,7 @@ help:
 	@echo "make probe    stage 3 (after extract): probes and functional heads"
 	@echo "make intervene stage 4 (after probe): ablation, steering, hierarchy; reruns resume"
 	@echo "make attribute stage 5 (after prepare): head attribution of image-to-text flow"
-	@echo "make bench    speed against the reference implementation, as ratios"
+	@echo "make bench    engine vs transformers and probes vs scikit-learn, as ratios (docs/benchmarks.md)"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
 setup:
@@ -41,6 +41,14 @@ release: setup
 test: setup
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+
+# Release build of the bench executable only; the script builds the reference checkpoints once.
+bench: setup
+	@bash scripts/reference-venv.sh
+	$(SWIFT) build -c release --product headscope-bench $(SWIFT_FLAGS)
+	@bash scripts/bench/run.sh
+	$(SWIFT) build -c release --product headscope-probe $(SWIFT_FLAGS)
+	@bash scripts/bench/probe.sh
 
 clean:
 	rm -rf .build .cache/wheels

@@ -46,6 +46,7 @@ let package = Package(
         .executable(name: "headscope-intervene", targets: ["headscope-intervene"]),
         .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
         .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
+        .executable(name: "headscope-bench", targets: ["headscope-bench"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -92,6 +93,12 @@ let package = Package(
         ]),
         .executableTarget(name: "headscope-prepare", dependencies: [
             "HeadScopePrepare", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Benchmarks: the sgemm roof and engine timings (`make bench`).
+        .executableTarget(name: "headscope-bench", dependencies: [
+            "HeadScopeEngine", "HeadScopeBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -34,9 +34,9 @@ enum Activation: String {
             let c: Float = 0.7978845608028654
             for i in 0..<count { let v = x[i]; x[i] = 0.5 * v * (1 + tanh(c * (v + 0.044715 * v * v * v))) }
         case .quickGelu:
-            for i in 0..<count { let v = x[i]; x[i] = v / (1 + exp(-1.702 * v)) }
+            sigmoidGate(x, count, k: 1.702)
         case .silu:
-            for i in 0..<count { let v = x[i]; x[i] = v / (1 + exp(-v)) }
+            sigmoidGate(x, count, k: 1)
         case .relu:
             for i in 0..<count { x[i] = max(0, x[i]) }
         }

@@ -89,11 +89,8 @@ struct AttentionKernel {
                             for j in first..<visible where blocked[j] { row[j] = -.infinity }
                         }
                     }
-                    var maximum = -Float.infinity
-                    for j in first..<visible { maximum = max(maximum, row[j]) }
-                    var sum: Float = 0
-                    for j in first..<visible { let e = expf(row[j] - maximum); row[j] = e; sum += e }
-                    let inv = 1 / sum
+                    let shift = maximum(row + first, visible - first)
+                    let inv = 1 / expShifted(row + first, visible - first, shift: shift)
                     for j in first..<visible { row[j] *= inv }
                     for j in 0..<first { row[j] = 0 }
                     for j in visible..<keyCount { row[j] = 0 }

@@ -50,19 +50,26 @@ struct Linear {
     /// `y[rows, out] = x[rows, in] W^T + b`, or `y += x W^T + b` when `accumulate` (residual adds).
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>,
                         accumulate: Bool = false) {
-        let beta: Float = accumulate ? 1 : 0
+        // The bias goes in first (copied, or added to the residual) and the product accumulates
+        // onto it: one pass over y instead of a second read-modify-write after the GEMM.
+        var beta: Float = accumulate ? 1 : 0
+        if let bias {
+            let out = outFeatures
+            let pointers = UncheckedSendable(value: (y, bias.pointer))
+            forEachRowRange(rows, costPerRow: out) { range in
+                let (y, b) = pointers.value
+                for r in range {
+                    let row = y + r * out
+                    if accumulate { for j in 0..<out { row[j] += b[j] } } else { row.update(from: b, count: out) }
+                }
+            }
+            beta = 1
+        }
         if rows == 1 {
             BLAS.sgemv(.none, rows: outFeatures, cols: inFeatures, a: weight.pointer, x: x, beta: beta, y: y)
         } else {
             BLAS.sgemm(.none, .transposed, m: rows, n: outFeatures, k: inFeatures,
                        a: x, b: weight.pointer, beta: beta, c: y)
-        }
-        if let bias {
-            let b = bias.pointer
-            for r in 0..<rows {
-                let row = y + r * outFeatures
-                for j in 0..<outFeatures { row[j] += b[j] }
-            }
         }
     }
 }

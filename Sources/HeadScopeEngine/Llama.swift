@@ -101,11 +101,10 @@ final class LanguageDecoder: @unchecked Sendable {
         let inner = c.intermediateSize, width = hq + 2 * hkv
         let h = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
         let qkv = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
-        let q = UnsafeMutablePointer<Float>.allocate(capacity: rows * hq)
         let z = UnsafeMutablePointer<Float>.allocate(capacity: rows * hq)
         let gu = UnsafeMutablePointer<Float>.allocate(capacity: rows * 2 * inner)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: rows * inner)
-        defer { [h, qkv, q, z, gu, m].forEach { $0.deallocate() } }
+        defer { [h, qkv, z, gu, m].forEach { $0.deallocate() } }
 
         let rotation = cache.mropePositions.map { rope.table(start: start, rows: rows, positions: $0, sections: mropeSections) }
             ?? rope.table(start: start, rows: rows)
@@ -113,20 +112,25 @@ final class LanguageDecoder: @unchecked Sendable {
             let plan = runtime?.layer(.language, l)
             layer.inputNorm(x, rows: rows, into: h)
             layer.qkv(h, rows: rows, into: qkv)
+            // Queries stay in the fused buffer (rotated in place, read with its row stride); keys
+            // and values move to the cache, the keys rotated there.
             let kRows = cache.keys(l) + start * hkv, vRows = cache.values(l) + start * hkv
-            for r in 0..<rows {
-                let row = qkv + r * width
-                (q + r * hq).update(from: row, count: hq)
-                (kRows + r * hkv).update(from: row + hq, count: hkv)
-                (vRows + r * hkv).update(from: row + hq + hkv, count: hkv)
+            let rows3 = UncheckedSendable(value: (qkv, kRows, vRows))
+            forEachRowRange(rows, costPerRow: 2 * hkv) { range in
+                let (qkv, kRows, vRows) = rows3.value
+                for r in range {
+                    let row = qkv + r * width
+                    (kRows + r * hkv).update(from: row + hq, count: hkv)
+                    (vRows + r * hkv).update(from: row + hq + hkv, count: hkv)
+                }
             }
-            rope.apply(q, rows: rows, heads: c.numAttentionHeads, table: rotation)
+            rope.apply(qkv, rows: rows, heads: c.numAttentionHeads, table: rotation, rowStride: width)
             rope.apply(kRows, rows: rows, heads: c.kvHeads, table: rotation)
             if let plan, let runtime, !plan.kvCaptures.isEmpty {
                 runtime.recordKV(.language, plan, keys: kRows, values: vRows, rows: rows)
             }
-            kernel.run(queries: q, keys: cache.keys(l), values: cache.values(l), rows: rows, keyCount: total,
-                       queryStart: start, z: z, plan: plan, runtime: runtime, tower: .language)
+            kernel.run(queries: qkv, keys: cache.keys(l), values: cache.values(l), rows: rows, keyCount: total,
+                       queryStart: start, z: z, plan: plan, runtime: runtime, tower: .language, queryStride: width)
             if let plan, let runtime {
                 applyEdits(plan, z: z, rows: rows, start: start, queryHeads: c.numAttentionHeads, headDim: hd,
                            promptLength: runtime.promptLength, tower: .language)

@@ -5,15 +5,18 @@ struct RMSNorm {
     let weight: Tensor
     let eps: Float
 
-    /// Normalises `rows` rows of `weight.count` values from `x` into `y` (may alias `x`).
+    /// Normalises `rows` rows of `weight.count` values from `x` into `y` (may alias `x`); rows are
+    /// independent, so a prefill splits them across cores.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        let d = weight.count, w = weight.pointer
-        for r in 0..<rows {
-            let xr = x + r * d, yr = y + r * d
-            var sum: Float = 0
-            for i in 0..<d { sum += xr[i] * xr[i] }
-            let inv = 1 / (sum / Float(d) + eps).squareRoot()
-            for i in 0..<d { yr[i] = w[i] * (xr[i] * inv) }
+        let d = weight.count, eps = eps
+        let pointers = UncheckedSendable(value: (x, y, weight.pointer))
+        forEachRowRange(rows, costPerRow: 4 * d) { range in
+            let (x, y, w) = pointers.value
+            for r in range {
+                let xr = x + r * d, yr = y + r * d
+                let inv = 1 / (sumOfSquares(xr, d) / Float(d) + eps).squareRoot()
+                for i in 0..<d { yr[i] = w[i] * (xr[i] * inv) }
+            }
         }
     }
 }
@@ -30,17 +33,63 @@ struct LayerNorm {
         self.eps = eps
     }
 
+    /// Normalises `rows` rows from `x` into `y` (may alias `x`), split across cores when large.
     func callAsFunction(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        let d = weight.count, w = weight.pointer, b = bias.pointer
-        for r in 0..<rows {
-            let xr = x + r * d, yr = y + r * d
-            var mean: Float = 0
-            for i in 0..<d { mean += xr[i] }
-            mean /= Float(d)
-            var variance: Float = 0
-            for i in 0..<d { let c = xr[i] - mean; variance += c * c }
-            let inv = 1 / (variance / Float(d) + eps).squareRoot()
-            for i in 0..<d { yr[i] = (xr[i] - mean) * inv * w[i] + b[i] }
+        let d = weight.count, eps = eps
+        let pointers = UncheckedSendable(value: (x, y, weight.pointer, bias.pointer))
+        forEachRowRange(rows, costPerRow: 5 * d) { range in
+            let (x, y, w, b) = pointers.value
+            for r in range {
+                let xr = x + r * d, yr = y + r * d
+                let mean = sum(xr, d) / Float(d)
+                let inv = 1 / (centeredSumOfSquares(xr, d, mean) / Float(d) + eps).squareRoot()
+                for i in 0..<d { yr[i] = (xr[i] - mean) * inv * w[i] + b[i] }
+            }
         }
     }
+}
+
+// Reductions in eight independent lanes: a single running sum is one long dependency chain the
+// compiler may not reorder (fp addition is not associative), which leaves the vector units idle.
+
+@inline(__always)
+func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += x[i]; i += 1 }
+    return total
+}
+
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        lanes += v * v
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += x[i] * x[i]; i += 1 }
+    return total
+}
+
+@inline(__always)
+func centeredSumOfSquares(_ x: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0)
+    let m = SIMD8<Float>(repeating: mean)
+    var i = 0
+    while i + 8 <= n {
+        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - m
+        lanes += v * v
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { let c = x[i] - mean; total += c * c; i += 1 }
+    return total
 }

@@ -62,20 +62,26 @@ struct RotaryEmbedding {
         return (cosines, sines)
     }
 
-    /// Rotates `heads` head slices of each of `rows` rows (row stride `heads * headDim`) with a
-    /// table from `table(start:rows:)`.
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, table: (cos: [Float], sin: [Float])) {
-        let half = headDim / 2
+    /// Rotates `heads` head slices of each of `rows` rows (row stride `rowStride`, default
+    /// `heads * headDim`, so queries can be rotated inside a fused q|k|v buffer) with a table from
+    /// `table(start:rows:)`; rows split across cores when there are many.
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, table: (cos: [Float], sin: [Float]),
+               rowStride: Int? = nil) {
+        let half = headDim / 2, headDim = headDim, stride = rowStride ?? heads * headDim
         table.cos.withUnsafeBufferPointer { cosines in
             table.sin.withUnsafeBufferPointer { sines in
-                for r in 0..<rows {
-                    let c = cosines.baseAddress! + r * half, s = sines.baseAddress! + r * half
-                    for h in 0..<heads {
-                        let v = x + (r * heads + h) * headDim
-                        for i in 0..<half {
-                            let a = v[i], b = v[i + half]
-                            v[i] = a * c[i] - b * s[i]
-                            v[i + half] = b * c[i] + a * s[i]
+                let pointers = UncheckedSendable(value: (x, cosines.baseAddress!, sines.baseAddress!))
+                forEachRowRange(rows, costPerRow: 3 * heads * headDim) { range in
+                    let (x, cosines, sines) = pointers.value
+                    for r in range {
+                        let c = cosines + r * half, s = sines + r * half
+                        for h in 0..<heads {
+                            let v = x + r * stride + h * headDim
+                            for i in 0..<half {
+                                let a = v[i], b = v[i + half]
+                                v[i] = a * c[i] - b * s[i]
+                                v[i + half] = b * c[i] + a * s[i]
+                            }
                         }
                     }
                 }

@@ -121,8 +121,12 @@ final class VisionTransformer: @unchecked Sendable {
                           into x: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         guard let scale else { linear(input, rows: rows, into: x, accumulate: true); return }
         linear(input, rows: rows, into: scratch)
-        let d = linear.outFeatures, s = scale.pointer
-        for r in 0..<rows { for j in 0..<d { x[r * d + j] += scratch[r * d + j] * s[j] } }
+        let d = linear.outFeatures
+        let pointers = UncheckedSendable(value: (x, UnsafePointer(scratch), scale.pointer))
+        forEachRowRange(rows, costPerRow: 2 * d) { range in
+            let (x, scratch, s) = pointers.value
+            for r in range { for j in 0..<d { x[r * d + j] += scratch[r * d + j] * s[j] } }
+        }
     }
 }
 

@@ -60,21 +60,36 @@ def main():
     text = torch.randint(0, cfg.text_config.vocab_size - 2, (1, args.text_tokens), generator=g)
     ids = torch.cat([text[:, :8], torch.full((1, n_image), cfg.image_token_index), text[:, 8:]], dim=1)
     pixels = torch.randn(1, 3, cfg.vision_config.image_size, cfg.vision_config.image_size, generator=g)
-    prefill, decode = [], []
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StepClock(StoppingCriteria):
+        """Timestamps each generated token (called once per step): the pure per-step decode time."""
+        def __init__(self):
+            self.times = []
+
+        def __call__(self, input_ids, scores, **kwargs):
+            self.times.append(time.perf_counter())
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool)
+
+    prefill, decode, steps = [], [], []
     with torch.inference_mode():
         for _ in range(args.repeats):
             t = time.perf_counter()
             model(input_ids=ids, pixel_values=pixels)
             prefill.append(time.perf_counter() - t)
+            clock = StepClock()
             t = time.perf_counter()
             out = model.generate(input_ids=ids, pixel_values=pixels, max_new_tokens=args.decode_tokens + 1,
-                                 min_new_tokens=args.decode_tokens + 1, do_sample=False)
+                                 min_new_tokens=args.decode_tokens + 1, do_sample=False,
+                                 stopping_criteria=StoppingCriteriaList([clock]))
             total = time.perf_counter() - t
             decode.append((total - prefill[-1]) / args.decode_tokens)
+            steps.append((clock.times[-1] - clock.times[0]) / (len(clock.times) - 1))
     print(json.dumps(dict(impl="transformers", name=args.name, threads=args.threads, tokens=int(ids.shape[1]),
                           image_tokens=n_image, prefill_s=statistics.median(prefill),
                           prefill_tokens_per_s=ids.shape[1] / statistics.median(prefill),
                           decode_ms_per_token=1000 * statistics.median(decode),
+                          decode_step_ms=1000 * statistics.median(steps),
                           first_token=int(out[0, ids.shape[1]]))))
 
 

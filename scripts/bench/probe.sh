@@ -10,7 +10,7 @@
 # the time is extrapolated to all of them (SAMPLE=0 times them all).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PYTHON=${PYTHON:-/work/venv-ref/bin/python}
+PYTHON=${PYTHON:-${HEADSCOPE_REFERENCE_PYTHON:-.venv-ref/bin/python}}
 BENCH_DIR=${BENCH_DIR:-.cache/bench/probe}
 SAMPLE=${SAMPLE:-300}
 THREADS=${THREADS:-$(nproc)}
