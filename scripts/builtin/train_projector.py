@@ -141,6 +141,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-items", type=int, default=400)
     ap.add_argument("--per-function", type=int, default=0, help="sample at most this many training subquestions per function")
+    ap.add_argument("--save-dtype", choices=["float32", "float16"], default="float16",
+                    help="dtype of the saved connector (the engine widens float16 to float32 at load)")
     args = ap.parse_args()
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -230,7 +232,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     from safetensors.torch import save_file
     # LLaVA checkpoint names, so the engine loads the connector like any multi_modal_projector.
-    save_file({"multi_modal_projector." + k: v.contiguous() for k, v in connector.state_dict().items()},
+    dtype = torch.float16 if args.save_dtype == "float16" else torch.float32
+    save_file({"multi_modal_projector." + k: v.to(dtype).contiguous() for k, v in connector.state_dict().items()},
               os.path.join(args.out, "connector.safetensors"),
               metadata={"layers": args.layers, "shuffle": "2"})
     json.dump(dict(args=vars(args), steps=steps, seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
