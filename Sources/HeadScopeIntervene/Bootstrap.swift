@@ -1,9 +1,10 @@
+import HeadScopeCore
 /// Percentile bootstrap over items: confidence intervals of a rate and of a paired difference.
 ///
 /// The resampling unit is the item (main question), not the step: steps of one chain are not
 /// independent, so whole items are drawn with replacement and their steps come along. A paired
 /// difference (condition minus base on the same steps) uses the same draws for both sides.
-/// Everything is seeded (SplitMix64), so a table is the same on every run.
+/// Everything is seeded (SeededGenerator), so a table is the same on every run.
 public struct Bootstrap: Sendable {
     /// One item's tally: successes and trials of the condition, and of the reference it is
     /// compared against (for differences).
@@ -45,7 +46,7 @@ public struct Bootstrap: Sendable {
     public func intervals(_ tallies: [Tally], label: String) -> (rate: Interval, difference: Interval)? {
         let trials = tallies.reduce(0) { $0 + $1.trials }
         guard trials > 0 else { return nil }
-        var generator = SplitMix64(seed: seed, streams: SplitMix64.label(label))
+        var generator = SeededGenerator(seed: seed, streams: SeededGenerator.label(label))
         var rates: [Double] = [], differences: [Double] = []
         rates.reserveCapacity(samples); differences.reserveCapacity(samples)
         for _ in 0..<max(1, samples) {

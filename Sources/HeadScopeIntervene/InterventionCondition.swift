@@ -1,3 +1,4 @@
+import HeadScopeCore
 import HeadScopeEngine
 
 /// One condition of the experiment: a set of heads, what is done to them (an engine plan), and
@@ -106,7 +107,7 @@ public enum ControlHeads {
                               seed: UInt64, function: String) -> [HeadRef] {
         let skip = Set(excluded)
         let pool = (0..<(layers * heads)).map { HeadRef(layer: $0 / heads, head: $0 % heads) }.filter { !skip.contains($0) }
-        var generator = SplitMix64(seed: seed, streams: SplitMix64.label(function))
+        var generator = SeededGenerator(seed: seed, streams: SeededGenerator.label(function))
         return generator.sample(pool, count: count).sorted()
     }
 

@@ -1,3 +1,5 @@
+import HeadScopeCore
+
 /// Which rows of the store each function's probes train and test on (METHODS 1.5).
 ///
 /// Rows are filtered (by default to those the judge marked correct), split into train and test

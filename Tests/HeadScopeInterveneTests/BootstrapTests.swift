@@ -1,3 +1,4 @@
+import HeadScopeCore
 import Foundation
 import HeadScopeIntervene
 import Testing
@@ -7,7 +8,7 @@ import TestSupport
 struct BootstrapTests {
     @Test("percentiles interpolate like numpy.percentile")
     func percentilesMatchNumpy() throws {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let values = (0..<37).map { _ in Double(generator.below(1000)) / 997 }
         let text = try TestSupport.python("""
         import sys, numpy as np

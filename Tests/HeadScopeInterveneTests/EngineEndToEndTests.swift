@@ -56,7 +56,7 @@ struct EngineEndToEndTests {
     /// A store with the runtime's identity and geometry: seeded noise, a quarter judged incorrect.
     static func writeStore(_ directory: URL, runtime: any VLMRuntime) throws {
         let g = runtime.geometry
-        var generator = SplitMix64(seed: 5)
+        var generator = SeededGenerator(seed: 5)
         var rows: [ActivationRow] = []
         for function in ["Low", "High"] {
             for r in 0..<24 {

@@ -11,7 +11,7 @@ struct ProbeInteropTests {
     /// A store for the fake model's geometry where `Low` rows carry a signal in heads (1, 2) and
     /// (2, 0) and every other value is seeded noise; a quarter of the rows are judged incorrect.
     static func writeStore(at directory: URL) throws {
-        var generator = SplitMix64(seed: 11)
+        var generator = SeededGenerator(seed: 11)
         func noise() -> Float { Float(generator.below(2001)) / 1000 - 1 }
         let (L, H, D) = (TestWorld.layers, TestWorld.heads, TestWorld.headDim)
         var rows: [ActivationRow] = []

@@ -1,3 +1,4 @@
+import HeadScopeCore
 import Foundation
 import HeadScopeHDF5
 @testable import HeadScopeProbe

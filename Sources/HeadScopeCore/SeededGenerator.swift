@@ -1,5 +1,6 @@
-/// A deterministic random number generator (SplitMix64), so splits, negative samples and label
-/// permutations are the same on every machine and every run for a given seed.
+/// A deterministic random number generator (SplitMix64), so splits, negative samples, label
+/// permutations, control head draws and bootstrap resamples are the same on every machine and
+/// every run for a given seed.
 ///
 /// Swift's `SystemRandomNumberGenerator` cannot be seeded, and the standard library's shuffling
 /// algorithms are not promised to stay the same between releases, so the shuffle used here is
@@ -29,9 +30,9 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 
-    /// A uniform integer in `0..<bound` (Lemire's unbiased multiply-shift).
+    /// A uniform integer in `0..<bound` (Lemire's unbiased multiply-shift); 0 when `bound <= 0`.
     public mutating func below(_ bound: Int) -> Int {
-        precondition(bound > 0)
+        guard bound > 0 else { return 0 }
         let b = UInt64(bound)
         while true {
             let r = next().multipliedFullWidth(by: b)
@@ -54,5 +55,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         var copy = values
         shuffle(&copy)
         return Array(copy.prefix(max(0, count)))
+    }
+
+    /// A stable 64-bit label for a string (FNV-1a), to pick a stream by name.
+    public static func label(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return hash
     }
 }
