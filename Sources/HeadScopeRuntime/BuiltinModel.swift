@@ -6,8 +6,9 @@ import HeadScopeWeights
 /// HeadScope's built-in model, described by `data/builtin-model/model.json`: SmolLM2-135M-Instruct
 /// (GGUF) as the decoder, DINOv2-S/14 (read from an ONNX export) as the vision tower, hidden
 /// states [4, 12] concatenated with the class token dropped, a 2 x 2 pixel shuffle and a trained
-/// two-layer GELU connector (`connector.safetensors`, `multi_modal_projector.*`), as
-/// `scripts/builtin/train_projector.py` trains it.
+/// two-layer GELU connector (`connector.safetensors`, `multi_modal_projector.*`) and, when the
+/// description names one, a LoRA adapter of the decoder merged at load time
+/// (`decoder-lora.safetensors`), as `scripts/builtin/train_projector.py` trains them.
 public enum BuiltinModel {
     /// The name `--model builtin` selects.
     public static let name = "builtin"
@@ -27,6 +28,10 @@ public enum BuiltinModel {
         public var projectorPixelShuffle: Int
         public var projectorHiddenAct: String
         public var connector: String
+        /// A LoRA adapter of the decoder (relative to the folder of `model.json`), merged at load.
+        public var decoderLoRA: String?
+        /// The adapter's `alpha` (its scale is alpha / rank).
+        public var decoderLoRAAlpha: Float?
         public var imagePlaceholder: String
         public var imageTokenId: Int
         public var preprocessor: ImageProcessorConfig
@@ -38,6 +43,7 @@ public enum BuiltinModel {
             case visionFeatureSelectStrategy = "vision_feature_select_strategy"
             case projectorPixelShuffle = "projector_pixel_shuffle", projectorHiddenAct = "projector_hidden_act"
             case imagePlaceholder = "image_placeholder", imageTokenId = "image_token_id"
+            case decoderLoRA = "decoder_lora", decoderLoRAAlpha = "decoder_lora_alpha"
         }
 
         public static let formatID = "headscope-builtin-model-v1"
@@ -85,6 +91,11 @@ public enum BuiltinModel {
             throw RuntimeError("the built-in model's connector is missing", location: connectorURL.path,
                                hint: "train it with scripts/builtin/train_projector.py --prepared <cogshapes prepared/> --out data/builtin-model (the script header says how), which writes data/builtin-model/connector.safetensors")
         }
+        let loraURL = d.decoderLoRA.map { url.deletingLastPathComponent().appendingPathComponent($0) }
+        if let loraURL, !FileManager.default.fileExists(atPath: loraURL.path) {
+            throw RuntimeError("the built-in model's decoder adapter is missing", location: loraURL.path,
+                               hint: "it is trained with the connector by scripts/builtin/train_projector.py --lora-rank 8; restore it from git (`git checkout data/builtin-model`) or retrain")
+        }
         let decoder = try GGUFDecoder(gguf)
         let text = try decoder.configuration().textConfig
         let tokenizer = try GGUFTokenizer.load(decoder.file)
@@ -100,14 +111,18 @@ public enum BuiltinModel {
                                         projectorHiddenAct: d.projectorHiddenAct, visionFeatureLayer: .list(d.visionFeatureLayer),
                                         visionFeatureSelectStrategy: d.visionFeatureSelectStrategy,
                                         projectorPixelShuffle: d.projectorPixelShuffle)
-        let model = try VisionLanguageModel(configuration: config, weights: WeightCollection([decoder, tower, projector]))
+        var decoderWeights: any WeightProvider = decoder
+        if let loraURL {
+            decoderWeights = try LoRAMergedWeights(base: decoder, adapter: TensorStore(file: loraURL), alpha: d.decoderLoRAAlpha ?? 16)
+        }
+        let model = try VisionLanguageModel(configuration: config, weights: WeightCollection([decoderWeights, tower, projector]))
         let processor = try ImageProcessor(config: d.preprocessor, file: url.path)
         let format = PromptFormat(tokenizer: tokenizer, template: try tokenizer.recognizedChatTemplate(),
                                   placeholder: d.imagePlaceholder, imageTokenId: d.imageTokenId, tokenization: .spliced)
         let input = ImageInput(processor: processor, patchSize: d.visionConfig.patchSize, hasClassToken: true,
                                dropsFirstToken: d.visionFeatureSelectStrategy == "default", pixelShuffle: d.projectorPixelShuffle)
         let hashes = FileHashCache.under(repositoryRoot)
-        let identity = ModelIdentity(id: d.id, sha256: try hashes.combinedSHA256(of: [url, gguf, onnx, connectorURL]))
+        let identity = ModelIdentity(id: d.id, sha256: try hashes.combinedSHA256(of: [url, gguf, onnx, connectorURL] + (loraURL.map { [$0] } ?? [])))
         return EngineRuntime(identity: identity, model: model, tokenizer: tokenizer, format: format, imageInput: input)
     }
 }

