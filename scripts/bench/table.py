@@ -43,12 +43,13 @@ def main(path):
         gemm_s = median([r["linear_gemm_s"] for r in swift if "linear_gemm_s" in r])
         prefill_s = median([r["prefill_s"] for r in swift])
         fmt = lambda x, p=1: "n/a" if x != x else f"{x:.{p}f}"
+        pct = lambda x: "n/a" if x != x else f"{100 * x:.0f}%"
         print(f"| {shape} | {swift[0]['tokens']} | {fmt(s_tps)} | {fmt(r_tps)} | {fmt(ratio(s_tps, r_tps), 2)} "
               f"| {fmt(s_dec)} | {fmt(r_dec)} | {fmt(ratio(s_dec, r_dec), 2)} | {fmt(s_step)} | {fmt(r_step)} "
               f"| {fmt(ratio(s_step, r_step), 2)} | {fmt(swift[0]['prefill_gflop'])} "
               f"| {fmt(gflops)} / {fmt(best_g)} | {fmt(roof_g)} / {fmt(best_roof)} "
-              f"| {fmt(100 * gflops / roof_g, 0)}% / {fmt(100 * best_g / best_roof, 0)}% "
-              f"| {fmt(shape_g)} | {fmt(100 * ratio(gemm_s, prefill_s), 0)}% |")
+              f"| {pct(ratio(gflops, roof_g))} / {pct(ratio(best_g, best_roof))} "
+              f"| {fmt(shape_g)} | {pct(ratio(gemm_s, prefill_s))} |")
     print()
     print("Medians over the invocations (each reports the median of its timed repeats); ratio: Swift / "
           "transformers for tokens/s (higher is better), for ms (lower is better). Decode ms/tok is the "
