@@ -23,9 +23,7 @@ public final class EngineRuntime: VLMRuntime, @unchecked Sendable {
         self.tokenizer = tokenizer
         self.format = format
         self.imageInput = imageInput
-        let text = model.configuration.textConfig
-        geometry = DecoderGeometry(layers: text.numHiddenLayers, heads: text.numAttentionHeads,
-                                   headDim: text.headDim ?? text.hiddenSize / text.numAttentionHeads)
+        geometry = DecoderGeometry(model.configuration)
         var eos = model.configuration.eosTokenIds
         if let id = tokenizer.eosTokenID, !eos.contains(id) { eos.append(id) }
         endOfSequence = eos

@@ -163,3 +163,37 @@ struct QwenFolderTests {
         catch let error as RuntimeError { #expect(error.description.contains("<|image_pad|>") && error.description.contains("image_token_id is 6")) }
     }
 }
+
+/// The real `headscope-run` on the Qwen2.5-VL fixture folder: the same seam the stage executables use.
+@Suite("headscope-run on a Qwen2.5-VL folder")
+struct QwenRunExecutableTests {
+    @Test("generates the reference tokens and writes the prompt layout with the merged grid")
+    func run() throws {
+        let scratch = try TestSupport.scratchDirectory("qwen-run")
+        let golden = try QwenFolderTests.golden()
+        let out = scratch.appendingPathComponent("captures.h5")
+        let plan = scratch.appendingPathComponent("plan.json")
+        try Data(#"{"z_captures": [{"tower": "language", "layers": [1], "positions": {"kind": "generated"}}]}"#.utf8).write(to: plan)
+        let result = try TestSupport.run(RunExecutableTests.executable, [
+            "--model", QwenFolderTests.fixture.path, "--image", QwenFolderTests.image.path, "--prompt", golden.user_text,
+            "--answer-prefix", golden.assistant_prefix, "--max-new-tokens", "8", "--plan", plan.path, "--captures", out.path,
+        ], currentDirectory: scratch)
+        #expect(result.status == 0, "\(result.stderr)")
+        let check = try TestSupport.python(#"""
+        import sys, json, h5py
+        f = h5py.File(sys.argv[1], "r")
+        print(json.dumps({"ids": f["ids"][:].tolist(), "grid": f["layout/image_grid"][:].tolist(),
+                          "image_positions": f["layout/image_positions"][:].tolist(),
+                          "z_shape": list(f["z/0/values"].shape)}))
+        """#, [out.path])
+        let json = try JSONSerialization.jsonObject(with: Data(check.utf8)) as? [String: Any] ?? [:]
+        let tensors = try GoldenTensors("runtime/qwen2_5_vl/golden.safetensors")
+        let prompt = try tensors.require("input_ids").int64Values.map(Int.init)
+        let generated = try tensors.require("generated").int64Values.map(Int.init)
+        #expect(json["ids"] as? [Int] == prompt + generated)
+        #expect(json["grid"] as? [Int] == [3, 4])
+        #expect((json["image_positions"] as? [Int])?.count == 12)
+        // z of layer 1 at the generated positions that were fed back (all but the last), 4 heads of 16.
+        #expect(json["z_shape"] as? [Int] == [generated.count - 1, 1, 4, 16])
+    }
+}
