@@ -119,8 +119,8 @@ public enum BuiltinModel {
         let processor = try ImageProcessor(config: d.preprocessor, file: url.path)
         let format = PromptFormat(tokenizer: tokenizer, template: try tokenizer.recognizedChatTemplate(),
                                   placeholder: d.imagePlaceholder, imageTokenId: d.imageTokenId, tokenization: .spliced)
-        let input = ImageInput(processor: processor, patchSize: d.visionConfig.patchSize, hasClassToken: true,
-                               dropsFirstToken: d.visionFeatureSelectStrategy == "default", pixelShuffle: d.projectorPixelShuffle)
+        let input = PatchImageInput(processor: processor, patchSize: d.visionConfig.patchSize, hasClassToken: true,
+                                    dropsFirstToken: d.visionFeatureSelectStrategy == "default", pixelShuffle: d.projectorPixelShuffle)
         let hashes = FileHashCache.under(repositoryRoot)
         let identity = ModelIdentity(id: d.id, sha256: try hashes.combinedSHA256(of: [url, gguf, onnx, connectorURL] + (loraURL.map { [$0] } ?? [])))
         return EngineRuntime(identity: identity, model: model, tokenizer: tokenizer, format: format, imageInput: input)

@@ -3,8 +3,8 @@ import HeadScopeEngine
 import HeadScopePreprocess
 import HeadScopeTokenizer
 
-/// `VLMRuntime` over HeadScope's engine: a LLaVA checkpoint folder or the built-in model, with
-/// its tokenizer, chat template and image processor.
+/// `VLMRuntime` over HeadScope's engine: a LLaVA or Qwen2-VL / Qwen2.5-VL checkpoint folder or
+/// the built-in model, with its tokenizer, chat template and image processor.
 public final class EngineRuntime: VLMRuntime, @unchecked Sendable {
     public let identity: ModelIdentity
     public let geometry: DecoderGeometry
@@ -12,36 +12,36 @@ public final class EngineRuntime: VLMRuntime, @unchecked Sendable {
     public let model: VisionLanguageModel
     public let tokenizer: Tokenizer
     let format: PromptFormat
-    let imageInput: ImageInput
+    let imageInput: any ImageInput
     /// Ids that end generation: the config's `eos_token_id` and the tokenizer's EOS.
     let endOfSequence: [Int]
 
     init(identity: ModelIdentity, model: VisionLanguageModel, tokenizer: Tokenizer, format: PromptFormat,
-         imageInput: ImageInput) {
+         imageInput: any ImageInput) {
         self.identity = identity
         self.model = model
         self.tokenizer = tokenizer
         self.format = format
         self.imageInput = imageInput
-        let text = model.configuration.textConfig
-        geometry = DecoderGeometry(layers: text.numHiddenLayers, heads: text.numAttentionHeads,
-                                   headDim: text.headDim ?? text.hiddenSize / text.numAttentionHeads)
+        geometry = DecoderGeometry(model.configuration)
         var eos = model.configuration.eosTokenIds
         if let id = tokenizer.eosTokenID, !eos.contains(id) { eos.append(id) }
         endOfSequence = eos
     }
 
-    /// Loads a Hugging Face LLaVA checkpoint folder: `config.json`, safetensors, `tokenizer.json`
-    /// (+ `tokenizer_config.json`, chat template), `preprocessor_config.json`. The image
-    /// placeholder `<image>` must be the tokenizer's token for `image_token_index`.
-    /// `hashes` caches the weight files' digests (the identity).
+    /// Loads a Hugging Face checkpoint folder: `config.json`, safetensors, `tokenizer.json`
+    /// (+ `tokenizer_config.json`, chat template), `preprocessor_config.json`. LLaVA folders: the
+    /// image placeholder `<image>` must be the tokenizer's token for `image_token_index`.
+    /// Qwen2-VL / Qwen2.5-VL folders (`model_type` `qwen2_vl`, `qwen2_5_vl`): see
+    /// `EngineRuntime+Qwen.swift`. `hashes` caches the weight files' digests (the identity).
     public static func load(folder: URL, hashes: FileHashCache = FileHashCache(url: nil)) throws -> EngineRuntime {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RuntimeError("model folder not found", location: folder.path,
-                               hint: "pass a Hugging Face LLaVA checkpoint folder or `builtin`")
+                               hint: "pass a Hugging Face LLaVA or Qwen2-VL / Qwen2.5-VL checkpoint folder, or `builtin`")
         }
         let model = try VisionLanguageModel.load(from: folder)
+        if model.configuration.qwenFamily != nil { return try loadQwenVL(folder: folder, model: model, hashes: hashes) }
         let config = model.configuration
         guard let vision = config.visionConfig, let imageToken = config.imageToken else {
             throw RuntimeError("the checkpoint has no vision tower (a text-only decoder)", location: folder.appendingPathComponent("config.json").path)
@@ -62,10 +62,10 @@ public final class EngineRuntime: VLMRuntime, @unchecked Sendable {
         let processor = try ImageProcessor(contentsOf: preprocessorURL, className: defaultClass)
         let format = PromptFormat(tokenizer: tokenizer, template: try tokenizer.recognizedChatTemplate(),
                                   placeholder: placeholder, imageTokenId: imageToken, tokenization: .processor)
-        let input = ImageInput(processor: processor, patchSize: vision.patchSize,
-                               hasClassToken: vision.modelType != "siglip_vision_model",
-                               dropsFirstToken: (config.visionFeatureSelectStrategy ?? "default") == "default",
-                               pixelShuffle: config.projectorPixelShuffle ?? 1)
+        let input = PatchImageInput(processor: processor, patchSize: vision.patchSize,
+                                    hasClassToken: vision.modelType != "siglip_vision_model",
+                                    dropsFirstToken: (config.visionFeatureSelectStrategy ?? "default") == "default",
+                                    pixelShuffle: config.projectorPixelShuffle ?? 1)
         let weights = try weightFiles(in: folder)
         let identity = ModelIdentity(id: folder.standardizedFileURL.lastPathComponent,
                                      sha256: try hashes.combinedSHA256(of: weights))

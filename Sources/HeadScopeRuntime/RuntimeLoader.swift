@@ -2,7 +2,7 @@ import Foundation
 import HeadScopeCore
 
 /// Loads the model a stage names: `builtin` (the built-in model of this checkout,
-/// data/builtin-model) or a Hugging Face LLaVA checkpoint folder.
+/// data/builtin-model) or a Hugging Face LLaVA or Qwen2-VL / Qwen2.5-VL checkpoint folder.
 public enum RuntimeLoader {
     /// - Parameters:
     ///   - model: `builtin` or a folder path.
@@ -17,7 +17,7 @@ public enum RuntimeLoader {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RuntimeError("no model folder here", location: folder.path,
-                               hint: "pass `builtin` or a Hugging Face LLaVA checkpoint folder (config.json, *.safetensors, tokenizer.json)")
+                               hint: "pass `builtin` or a Hugging Face LLaVA or Qwen2-VL / Qwen2.5-VL checkpoint folder (config.json, *.safetensors, tokenizer.json, preprocessor_config.json)")
         }
         return try EngineRuntime.load(folder: folder, hashes: FileHashCache.under(root ?? cwd))
     }

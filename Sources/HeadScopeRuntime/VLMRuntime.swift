@@ -43,6 +43,13 @@ public struct DecoderGeometry: Sendable, Equatable, Codable {
         self.heads = heads
         self.headDim = headDim
     }
+
+    /// The decoder geometry of a checkpoint's configuration (query heads: one `z` slice each, also
+    /// under grouped-query attention), as every runtime over the engine reports it.
+    public init(_ configuration: ModelConfiguration) {
+        let g = configuration.decoderAttentionGeometry
+        self.init(layers: g.layers, heads: g.queryHeads, headDim: g.headDim)
+    }
 }
 
 /// Questions about one image.

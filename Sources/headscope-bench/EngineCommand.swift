@@ -6,7 +6,8 @@ import HeadScopeEngine
 /// `headscope-bench engine`: prefill and decode timings of a LLaVA checkpoint, measured as
 /// `scripts/bench/engine_reference.py` measures transformers: prefill is one forward pass over
 /// image + text (logits at every position), decode is a greedy generation of `decode + 1` tokens
-/// minus that prefill time, per decoded token.
+/// minus that prefill time, per decoded token. Qwen2-VL / Qwen2.5-VL checkpoints: prefill only
+/// (`EngineCommand+Qwen.swift`).
 struct EngineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine", abstract: "Prefill tokens/s, decode ms/token and achieved prefill GFLOP/s of a checkpoint.")
@@ -17,6 +18,7 @@ struct EngineCommand: ParsableCommand {
     @Option(help: "Timed repeats (medians are reported).") var repeats = 3
     @Option(help: "OpenBLAS threads.") var threads = 2
     @Option(help: "A name for the report.") var name: String?
+    @Option(help: "Image side in pixels for Qwen-VL checkpoints (a multiple of 28).") var imageSize = 224
 
     func validate() throws {
         guard textTokens >= 8, decodeTokens > 0, repeats > 0, threads > 0 else {
@@ -31,6 +33,9 @@ struct EngineCommand: ParsableCommand {
         let loadSeconds = try seconds { loaded = try VisionLanguageModel.load(from: url) }
         guard let vlm = loaded else { return }
         let config = vlm.configuration
+        if config.qwenFamily != nil {
+            return try runQwen(vlm, loadSeconds: loadSeconds, name: name ?? url.lastPathComponent)
+        }
         guard let vision = config.visionConfig, let imageToken = config.imageTokenIndex ?? config.imageTokenId else {
             throw ValidationError("\(model) is not a LLaVA checkpoint with a vision tower")
         }

@@ -28,7 +28,7 @@ struct ExtractCommand: ParsableCommand {
     var prepared: String?
     @Option(help: "The activations/ directory to write.")
     var output: String?
-    @Option(help: "Model: `builtin`, a Hugging Face LLaVA folder, or a GGUF decoder file.")
+    @Option(help: "Model: `builtin`, a Hugging Face LLaVA or Qwen2-VL / Qwen2.5-VL folder, or a GGUF decoder file.")
     var model: String?
     @Option(help: "Prior context for later subquestions: none, gold or model.")
     var context: ContextPolicy?

@@ -11,12 +11,12 @@ struct RunCommand: ParsableCommand {
         commandName: "headscope-run",
         abstract: "Ask a vision-language model one question about one image and print the answer.",
         discussion: """
-        --model takes a Hugging Face LLaVA checkpoint folder or `builtin` (data/builtin-model). \
+        --model takes a Hugging Face LLaVA or Qwen2-VL / Qwen2.5-VL checkpoint folder or `builtin` (data/builtin-model). \
         With --plan, the interpretability plan (JSON, snake_case keys) is applied during generation \
         and, with --captures, what it captured is written to an HDF5 file.
         """)
 
-    @Option(name: .long, help: "A LLaVA checkpoint folder, or `builtin`.")
+    @Option(name: .long, help: "A LLaVA or Qwen2-VL / Qwen2.5-VL checkpoint folder, or `builtin`.")
     var model: String
 
     @Option(name: .long, help: "The image file (PNG or JPEG).")

@@ -11,6 +11,10 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def ratio(a, b):
+    return a / b if b == b and b != 0 else float("nan")
+
+
 def main(path):
     rows = defaultdict(lambda: defaultdict(list))
     for line in open(path):
@@ -26,9 +30,9 @@ def main(path):
         if not swift:
             continue
         s_tps = median([r["prefill_tokens_per_s"] for r in swift])
-        s_dec = median([r["decode_ms_per_token"] for r in swift])
+        s_dec = median([r["decode_ms_per_token"] for r in swift if "decode_ms_per_token" in r])
         r_tps = median([r["prefill_tokens_per_s"] for r in ref])
-        r_dec = median([r["decode_ms_per_token"] for r in ref])
+        r_dec = median([r["decode_ms_per_token"] for r in ref if "decode_ms_per_token" in r])
         s_step = median([r["decode_step_ms"] for r in swift if "decode_step_ms" in r])
         r_step = median([r["decode_step_ms"] for r in ref if "decode_step_ms" in r])
         gflops = median([r["prefill_gflops"] for r in swift])
@@ -39,12 +43,13 @@ def main(path):
         gemm_s = median([r["linear_gemm_s"] for r in swift if "linear_gemm_s" in r])
         prefill_s = median([r["prefill_s"] for r in swift])
         fmt = lambda x, p=1: "n/a" if x != x else f"{x:.{p}f}"
-        print(f"| {shape} | {swift[0]['tokens']} | {fmt(s_tps)} | {fmt(r_tps)} | {fmt(s_tps / r_tps, 2)} "
-              f"| {fmt(s_dec)} | {fmt(r_dec)} | {fmt(s_dec / r_dec, 2)} | {fmt(s_step)} | {fmt(r_step)} "
-              f"| {fmt(s_step / r_step, 2)} | {fmt(swift[0]['prefill_gflop'])} "
+        pct = lambda x: "n/a" if x != x else f"{100 * x:.0f}%"
+        print(f"| {shape} | {swift[0]['tokens']} | {fmt(s_tps)} | {fmt(r_tps)} | {fmt(ratio(s_tps, r_tps), 2)} "
+              f"| {fmt(s_dec)} | {fmt(r_dec)} | {fmt(ratio(s_dec, r_dec), 2)} | {fmt(s_step)} | {fmt(r_step)} "
+              f"| {fmt(ratio(s_step, r_step), 2)} | {fmt(swift[0]['prefill_gflop'])} "
               f"| {fmt(gflops)} / {fmt(best_g)} | {fmt(roof_g)} / {fmt(best_roof)} "
-              f"| {fmt(100 * gflops / roof_g, 0)}% / {fmt(100 * best_g / best_roof, 0)}% "
-              f"| {fmt(shape_g)} | {fmt(100 * gemm_s / prefill_s, 0)}% |")
+              f"| {pct(ratio(gflops, roof_g))} / {pct(ratio(best_g, best_roof))} "
+              f"| {fmt(shape_g)} | {pct(ratio(gemm_s, prefill_s))} |")
     print()
     print("Medians over the invocations (each reports the median of its timed repeats); ratio: Swift / "
           "transformers for tokens/s (higher is better), for ms (lower is better). Decode ms/tok is the "
