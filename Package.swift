@@ -187,11 +187,6 @@ let package = Package(
         .testTarget(name: "HeadScopeReportTests", dependencies: [
             "HeadScopeReport", "HeadScopeCore", "TestSupport", "headscope-report",
         ]),
-        // The small demo through the real executables (debug build), checked for consistency.
-        .testTarget(name: "EndToEndTests", dependencies: [
-            "HeadScopeCore", "TestSupport", "headscope-prepare", "headscope-extract", "headscope-probe",
-            "headscope-intervene", "headscope-attribute", "headscope-report",
-        ]),
         .testTarget(name: "HeadScopeProbeTests",
                     dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
                                    "TestSupport"]),
