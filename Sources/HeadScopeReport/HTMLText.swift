@@ -91,8 +91,8 @@ enum HTML {
         "<p class=\"source\">Read from: " + files.map { "<code>\(escape($0))</code>" }.joined(separator: ", ") + "</p>\n"
     }
 
-    /// A figure: inline SVG with a caption.
+    /// A figure: inline SVG with a caption (none when empty).
     static func figure(_ svg: String, caption: String) -> String {
-        "<figure>\(svg)<figcaption>\(escape(caption))</figcaption></figure>\n"
+        caption.isEmpty ? "<figure>\(svg)</figure>\n" : "<figure>\(svg)<figcaption>\(escape(caption))</figcaption></figure>\n"
     }
 }

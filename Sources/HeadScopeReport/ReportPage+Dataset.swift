@@ -35,12 +35,16 @@ extension ReportPage {
         return out
     }
 
-    /// Up to three items of different kinds, chains of more than one step preferred.
+    /// Up to three items of different kinds and images, chains of more than one step preferred.
     func exampleItems(_ items: [PreparedDataset.Item]) -> [PreparedDataset.Item] {
-        var chosen: [PreparedDataset.Item] = [], kinds: Set<String> = []
+        var chosen: [PreparedDataset.Item] = [], kinds: Set<String> = [], images: Set<String> = []
         for item in items.sorted(by: { ($0.steps.count > 1 ? 0 : 1) < ($1.steps.count > 1 ? 0 : 1) }) where chosen.count < 3 {
             let kind = item.tags?["task"] ?? (item.options.isEmpty ? "open" : "multiple choice")
-            if kinds.insert(kind).inserted { chosen.append(item) }
+            if !kinds.contains(kind) && !images.contains(item.imageID) {
+                kinds.insert(kind)
+                images.insert(item.imageID)
+                chosen.append(item)
+            }
         }
         for item in items where chosen.count < min(3, items.count) && !chosen.contains(item) { chosen.append(item) }
         return chosen

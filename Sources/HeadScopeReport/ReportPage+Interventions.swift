@@ -49,12 +49,18 @@ extension ReportPage {
                 },
                 rowAttributes: rows.map { "data-table=\"interventions\" data-function=\"\(HTML.escape(function))\" data-condition=\"\(HTML.escape($0.condition))\"" },
                 numericFrom: 1)
-            let charted = rows.filter { $0.kind != .base && $0.kind != .chainBase && ($0.kind != .ablateRandom || $0.seeds != nil) }
+            // Random heads: the summary row over seeds when there is one, else the single seed's row.
+            let hasAggregate = rows.contains { $0.kind == .ablateRandom && $0.seeds != nil }
+            let charted = rows.filter {
+                $0.kind != .base && $0.kind != .chainBase && ($0.kind != .ablateRandom || $0.seeds != nil || !hasAggregate)
+            }
+            let prefix = ReportFormat.slug(function) + "--"
             if !charted.isEmpty {
                 let low = min(-0.2, charted.map { min($0.deltaCILow, $0.delta) }.filter(\.isFinite).min() ?? -1)
                 let high = max(0.2, charted.map { max($0.deltaCIHigh, $0.delta) }.filter(\.isFinite).max() ?? 0.2)
                 let bars = charted.map { row in
-                    SVGCharts.Bar(label: row.condition, value: row.delta, low: row.deltaCILow, high: row.deltaCIHigh,
+                    SVGCharts.Bar(label: row.condition.hasPrefix(prefix) ? String(row.condition.dropFirst(prefix.count)) : row.condition,
+                                  value: row.delta, low: row.deltaCILow, high: row.deltaCIHigh,
                                   color: row.kind == .ablateTop ? "#D55E00" : row.kind == .ablateRandom ? "#0072B2" : "#999999",
                                   note: "\(row.condition): delta \(ReportFormat.signed(row.delta)) \(ReportFormat.interval(row.deltaCILow, row.deltaCIHigh, signed: true)), \(row.metric), n=\(row.n)")
                 }

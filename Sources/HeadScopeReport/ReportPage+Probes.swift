@@ -33,12 +33,14 @@ extension ReportPage {
         out += HTML.figure(SVGCharts.bars(bars, range: 0...max(maxAbove, 1), title: "Heads above the probe threshold",
                                           axis: "heads scoring above \(ReportFormat.fixed(report.threshold, digits: 2))"),
                            caption: "A sparse set (few heads) is what the functional-head hypothesis predicts; many heads above threshold on few rows suggests overfitting.")
-        out += "<h3>Scores per head (\(report.numLayers) layers x \(report.numHeads) heads)</h3><div class=\"grid-figs\">\n"
+        out += "<h3>Scores per head (\(report.numLayers) layers x \(report.numHeads) heads)</h3>\n"
+        out += "<p>\(HTML.escape(score)) of every head's probe, from 0.5 (pale) to 1 (dark); red frames: the function's "
+            + "\(report.topK) functional heads. Hover a cell for its value.</p><div class=\"grid-figs\">\n"
         for set in report.functions {
             let outlined = Set(set.top.map { $0.layer * report.numHeads + $0.head })
             let svg = SVGCharts.heatMap(probes.scores[set.function] ?? [], layers: report.numLayers, heads: report.numHeads,
                                         range: 0.5...1, outlined: outlined, title: set.function, valueName: score)
-            out += HTML.figure(svg, caption: "\(score) from 0.5 (pale) to 1 (dark); red frames: the \(set.top.count) functional heads.")
+            out += HTML.figure(svg, caption: "")
         }
         out += "</div>\n" + HTML.source([loaded.sources[1], loaded.sources[0]])
         out += "<h3>Overlap of functional-head sets</h3>\n"

@@ -82,7 +82,7 @@ public struct ReportPage: Sendable {
     th{background:#f5f5f5}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
     .source{color:#666;font-size:12px;margin:2px 0 12px}.missing{background:#fff4e5;border:1px solid #f0c36d;padding:8px 12px;border-radius:4px}
     .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:12px;margin-right:2px}.ok{background:#e3f4e6;color:#145a24}.no{background:#fdecea;color:#8a1c12}
-    .grid-figs{display:flex;flex-wrap:wrap;gap:10px}figure{margin:6px 0}figcaption{font-size:12px;color:#555;max-width:560px}
+    .grid-figs{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}figure{margin:6px 0}figcaption{font-size:12px;color:#555;max-width:560px}
     .chain{display:flex;gap:16px;align-items:flex-start;margin:10px 0;border-top:1px dashed #ddd;padding-top:10px}.chain img{width:180px;height:auto;border:1px solid #ccc;image-rendering:auto}
     .ok-answer{color:#145a24}.bad-answer{color:#a3190c}.harmful{color:#a3190c;font-weight:600}.helpful{color:#145a24;font-weight:600}
     .explain{background:#f4f8fc;border-left:3px solid #6a9fd4;padding:6px 12px;margin:8px 0;max-width:900px}
