@@ -24,7 +24,8 @@ extension ReportPage {
         out += "<div class=\"grid-figs\">"
         out += HTML.figure(SVGCharts.heatMap(summary.meanAttribution, layers: grid.layers, heads: grid.heads,
                                              range: 0...max(magnitude, 1e-9), diverging: true, outlined: top,
-                                             title: "Mean attribution (\(summary.outcome.rawValue))", valueName: "attribution"),
+                                             title: "Mean attribution (\(summary.outcome.rawValue))", valueName: "attribution",
+                                             outlineName: "top head"),
                            caption: "Mean coefficient over images; red frames: the overall top heads.")
         var curveSeries: [SVGCharts.Series] = []
         let rankings = summary.curves.map(\.ranking).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }

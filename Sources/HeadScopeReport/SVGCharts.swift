@@ -61,7 +61,8 @@ enum SVGCharts {
     /// A layers x heads heat map (layer 0 at the top). `diverging` centres the scale on 0 with
     /// `range.upperBound` as the largest magnitude; `outlined` cells (layer-major indices) get a frame.
     static func heatMap(_ values: [Double], layers: Int, heads: Int, range: ClosedRange<Double>, diverging: Bool = false,
-                        outlined: Set<Int> = [], title: String, cell: Double = 13, valueName: String = "score") -> String {
+                        outlined: Set<Int> = [], title: String, cell: Double = 13, valueName: String = "score",
+                        outlineName: String = "functional head") -> String {
         let left = 34.0, top = 30.0, legend = 46.0
         let width = left + Double(heads) * cell + 10 + legend, height = top + Double(layers) * cell + 26
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(n(max(width, 200)))\" height=\"\(n(height))\" viewBox=\"0 0 \(n(max(width, 200))) \(n(height))\" class=\"chart\">"
@@ -78,7 +79,7 @@ enum SVGCharts {
                 let v = index < values.count ? values[index] : .nan
                 let frame = outlined.contains(index) ? " class=\"hl\"" : ""
                 svg += "<rect x=\"\(n(left + Double(head) * cell))\" y=\"\(n(y))\" width=\"\(n(cell))\" height=\"\(n(cell))\" fill=\"\(color(v))\"\(frame)>"
-                svg += "<title>layer \(layer), head \(head): \(valueName) \(ReportFormat.fixed(v, digits: 4))\(outlined.contains(index) ? " (functional head)" : "")</title></rect>"
+                svg += "<title>layer \(layer), head \(head): \(valueName) \(ReportFormat.fixed(v, digits: 4))\(outlined.contains(index) ? " (\(outlineName))" : "")</title></rect>"
             }
         }
         for head in 0..<heads where heads <= 16 || head % 4 == 0 {
