@@ -79,7 +79,7 @@ $(RUN)/interventions/manifest.json: $(RUN)/probes/manifest.json $(RUN)/activatio
 # Head attribution needs only prepared/ and the model. ATTRIBUTE_FLAGS sizes the run (masks per
 # image, number of images): see `headscope-attribute --help`.
 ifeq ($(DEMO_SIZE),small)
-ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test
+ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test --knockout-stride 3
 else
 ATTRIBUTE_FLAGS ?= --masks 300 --max-images 8 --split test
 endif
