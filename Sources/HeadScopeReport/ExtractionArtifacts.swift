@@ -15,6 +15,7 @@ public struct ExtractionArtifacts: Sendable {
         public var split: String
     }
 
+    /// One per store row, in store order (item, then step).
     public var answers: [Answer]
     public var modelID: String
     public var layers: Int

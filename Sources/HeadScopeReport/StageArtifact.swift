@@ -31,7 +31,9 @@ public struct Missing: Sendable, Equatable {
 
 /// A stage's artifacts, its manifest, and the files every number was read from.
 public struct Loaded<Value: Sendable>: Sendable {
+    /// What the report reads from the stage.
     public var value: Value
+    /// The stage's finished manifest.
     public var manifest: Manifest
     /// The stage directory.
     public var directory: URL

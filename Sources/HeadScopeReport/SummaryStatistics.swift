@@ -2,7 +2,7 @@ import Foundation
 import HeadScopeCore
 
 /// Counts over the prepared dataset.
-public struct DatasetStatistics: Sendable, Equatable {
+public struct DatasetStatistics: Sendable {
     /// Subquestions per function label (taxonomy order, zeros included).
     public var labelCounts: [(label: String, count: Int)]
     /// Main questions per kind: the `task` tag when items carry one, else open or multiple choice.
@@ -28,11 +28,6 @@ public struct DatasetStatistics: Sendable, Equatable {
         items = dataset.items.count
         steps = dataset.items.reduce(0) { $0 + $1.steps.count }
     }
-
-    public static func == (a: DatasetStatistics, b: DatasetStatistics) -> Bool {
-        a.labelCounts.map { "\($0)" } == b.labelCounts.map { "\($0)" } && a.kinds.map { "\($0)" } == b.kinds.map { "\($0)" }
-            && a.splits.map { "\($0)" } == b.splits.map { "\($0)" } && a.items == b.items && a.steps == b.steps
-    }
 }
 
 /// The model's judged accuracy per function label, from the extraction's rows.
@@ -45,7 +40,9 @@ public struct AccuracyStatistics: Sendable, Equatable {
         public var accuracy: Double? { total > 0 ? Double(correct) / Double(total) : nil }
     }
 
+    /// One line per label.
     public var lines: [Line]
+    /// All labels together.
     public var overall: Line
 
     /// Per label in `labels` order, then any label only the store has.
@@ -63,8 +60,8 @@ public struct AccuracyStatistics: Sendable, Equatable {
 }
 
 /// Per-function summaries of the probe scores and functional heads.
-public struct ProbeStatistics: Sendable, Equatable {
-    public struct Line: Sendable, Equatable {
+public struct ProbeStatistics: Sendable {
+    public struct Line: Sendable {
         public var function: String
         /// Size of the top set (the functional heads).
         public var functionalHeads: Int
@@ -77,14 +74,9 @@ public struct ProbeStatistics: Sendable, Equatable {
         public var best: (layer: Int, head: Int, score: Double)?
         public var trainRows: Int
         public var testRows: Int
-
-        public static func == (a: Line, b: Line) -> Bool {
-            a.function == b.function && a.functionalHeads == b.functionalHeads && a.aboveThreshold == b.aboveThreshold
-                && a.minScore == b.minScore && a.maxScore == b.maxScore && a.meanScore == b.meanScore
-                && a.best?.layer == b.best?.layer && a.best?.head == b.best?.head && a.trainRows == b.trainRows
-        }
     }
 
+    /// One line per function, in `functional_heads.json` order.
     public var lines: [Line]
     /// Heads shared by the top sets of two functions (`functions` order); the diagonal is the set size.
     public var shared: [[Int]]
@@ -123,6 +115,7 @@ public struct ChainCheck: Sendable, Equatable {
         public var matches: Bool { recorded == found }
     }
 
+    /// One link per recorded input found in the run's stage directories.
     public var links: [Link]
 
     /// Every recorded input that lives in one of this run's stage directories, compared with the
