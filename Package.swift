@@ -185,7 +185,7 @@ let package = Package(
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
         ]),
         .testTarget(name: "HeadScopeReportTests", dependencies: [
-            "HeadScopeReport", "HeadScopeCore", "HeadScopeHDF5", "TestSupport", "headscope-report",
+            "HeadScopeReport", "HeadScopeCore", "HeadScopeHDF5", "HeadScopeActivations", "TestSupport", "headscope-report",
         ]),
         .testTarget(name: "HeadScopeProbeTests",
                     dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",

@@ -15,7 +15,7 @@ public struct ExtractionArtifacts: Sendable {
         public var split: String
     }
 
-    /// One per store row, in store order (item, then step).
+    /// One per judged subquestion, in store order (item, then step).
     public var answers: [Answer]
     public var modelID: String
     public var layers: Int
@@ -50,9 +50,13 @@ public struct ExtractionArtifacts: Sendable {
                 throw ReportError(file: index.path, "row tables have \(columns) entries, the store has \(reader.rows) rows",
                                   remedy: "re-run `make extract`")
             }
-            let rows = (0..<reader.rows).map { r in
-                Answer(itemID: items[r], step: steps[r], function: functions[r], reference: references[r],
-                       modelAnswer: answers[r], correct: correct[r], split: splits[r])
+            // Under the `all-tokens` policy a subquestion has one row per answer token; its answer
+            // and verdict are counted once.
+            var seen = Set<String>()
+            var rows: [Answer] = []
+            for r in 0..<reader.rows where seen.insert("\(items[r])\u{1F}\(steps[r])").inserted {
+                rows.append(Answer(itemID: items[r], step: steps[r], function: functions[r], reference: references[r],
+                                   modelAnswer: answers[r], correct: correct[r], split: splits[r]))
             }
             let a = reader.attributes
             return ExtractionArtifacts(answers: rows, modelID: a.modelID, layers: a.layers, heads: a.heads,
