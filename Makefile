@@ -9,10 +9,10 @@ else
 PIPELINE ?= pipelines/cogshapes-demo.yaml
 endif
 NAME := $(basename $(notdir $(PIPELINE)))
-RUN := runs/$(NAME)
+RUN ?= runs/$(NAME)
 BIN := .build/release
 
-.PHONY: all setup build release test clean help prepare extract probe attribute intervene bench
+.PHONY: all setup build release test clean help prepare extract probe attribute intervene report demo bench
 
 all: build
 
@@ -26,6 +26,9 @@ help:
 	@echo "make probe    stage 3 (after extract): probes and functional heads"
 	@echo "make intervene stage 4 (after probe): ablation, steering, hierarchy; reruns resume"
 	@echo "make attribute stage 5 (after prepare): head attribution of image-to-text flow"
+	@echo "make report   stage 6 (after intervene and attribute): runs/<name>/report/index.html + summary.txt"
+	@echo "make demo     setup (what is missing), then every stage on the built-in model and data, then the summary;"
+	@echo "              rerun after an interruption to resume. DEMO_SIZE=small for the quick one"
 	@echo "make bench    engine vs transformers and probes vs scikit-learn, as ratios (docs/benchmarks.md)"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
@@ -76,7 +79,7 @@ $(RUN)/interventions/manifest.json: $(RUN)/probes/manifest.json $(RUN)/activatio
 # Head attribution needs only prepared/ and the model. ATTRIBUTE_FLAGS sizes the run (masks per
 # image, number of images): see `headscope-attribute --help`.
 ifeq ($(DEMO_SIZE),small)
-ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test
+ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test --knockout-stride 3
 else
 ATTRIBUTE_FLAGS ?= --masks 300 --max-images 8 --split test
 endif
@@ -84,3 +87,14 @@ attribute: $(RUN)/attribution/manifest.json
 
 $(RUN)/attribution/manifest.json: $(RUN)/prepared/manifest.json | release
 	$(BIN)/headscope-attribute --prepared $(RUN)/prepared --output $(RUN)/attribution --model builtin $(ATTRIBUTE_FLAGS)
+
+# The report reads every stage; it is rebuilt when the last stages' manifests change.
+report: $(RUN)/report/index.html
+
+$(RUN)/report/index.html: $(RUN)/interventions/manifest.json $(RUN)/attribution/manifest.json | release
+	$(BIN)/headscope-report --config $(PIPELINE) --quiet
+
+# Every stage in order (each one only if its manifest is missing or out of date), then the summary.
+demo: setup report
+	@cat $(RUN)/report/summary.txt
+	@echo "report: $(RUN)/report/index.html"

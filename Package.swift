@@ -47,6 +47,8 @@ let package = Package(
         .library(name: "HeadScopeAttribute", targets: ["HeadScopeAttribute"]),
         .executable(name: "headscope-attribute", targets: ["headscope-attribute"]),
         .executable(name: "headscope-bench", targets: ["headscope-bench"]),
+        .library(name: "HeadScopeReport", targets: ["HeadScopeReport"]),
+        .executable(name: "headscope-report", targets: ["headscope-report"]),
     ],
     dependencies: [
         // Command-line parsing with generated --help for every stage executable.
@@ -142,6 +144,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: Stage 6: one self-contained HTML report over every stage's artifacts.
+        // It decodes the other stages' files through their own types, so a format change there
+        // breaks the build here rather than the report at run time.
+        .target(name: "HeadScopeReport", dependencies: [
+            "HeadScopeCore", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeExtract", "HeadScopeProbe",
+            "HeadScopeIntervene", "HeadScopeAttribute",
+        ]),
+        .executableTarget(name: "headscope-report", dependencies: [
+            "HeadScopeReport", "HeadScopeCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeadScopeHDF5Tests", dependencies: ["HeadScopeHDF5", "TestSupport"]),
@@ -169,6 +183,9 @@ let package = Package(
         ]),
         .testTarget(name: "HeadScopePrepareTests", dependencies: [
             "HeadScopePrepare", "HeadScopeArchive", "HeadScopeCore", "TestSupport",
+        ]),
+        .testTarget(name: "HeadScopeReportTests", dependencies: [
+            "HeadScopeReport", "HeadScopeCore", "HeadScopeHDF5", "HeadScopeActivations", "TestSupport", "headscope-report",
         ]),
         .testTarget(name: "HeadScopeProbeTests",
                     dependencies: ["HeadScopeProbe", "HeadScopeActivations", "HeadScopeHDF5", "HeadScopeCore",
