@@ -42,10 +42,12 @@ struct BuiltinModelTests {
                                         maxNewTokens: 8, stopAfter: nil)
         #expect(turn.tokens == (try tensors.require("generated").int64Values.map(Int.init)))
         #expect(turn.promptLength == layout.ids.count)
-        // stopAfter ends decoding once the text holds the marker (the fixture's text has a ',').
+        // stopAfter ends decoding once the text holds the marker (the fixture's text closes the
+        // answer with `]` before its 8 tokens run out, as the pipeline's stop marker expects).
+        #expect(turn.text.contains("]"), "fixture continuation \(turn.text) has no ']'")
         let stopped = try session.generate(userText: golden.user_text, assistantPrefix: golden.answer_prefix, plan: .init(),
-                                           maxNewTokens: 8, stopAfter: ",")
-        #expect(stopped.text.contains(",") && stopped.tokens.count < turn.tokens.count)
+                                           maxNewTokens: 8, stopAfter: "]")
+        #expect(stopped.text.hasSuffix("]") && stopped.tokens.count < turn.tokens.count, "\(stopped.text)")
         #expect(runtime.identity.id == "headscope-builtin" && runtime.identity.sha256.count == 64)
         #expect(runtime.geometry == DecoderGeometry(layers: 30, heads: 9, headDim: 64))
     }
