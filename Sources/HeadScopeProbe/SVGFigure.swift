@@ -1,3 +1,4 @@
+import HeadScopeCore
 import Foundation
 
 /// Hand-written SVG for the probe figures: a few small helpers, no dependencies.
@@ -6,20 +7,7 @@ import Foundation
 /// stage and image viewers all show the same way.
 enum SVG {
     /// Escapes text for XML content and attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// A number with at most `digits` decimals and no trailing zeros (compact, locale-free).
     static func number(_ value: Double, digits: Int = 2) -> String {

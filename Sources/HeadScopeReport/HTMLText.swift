@@ -1,24 +1,11 @@
+import HeadScopeCore
 import Foundation
 
 /// Escaping and number formatting shared by the HTML, the SVG charts and the text summary, so
 /// the report and `summary.txt` print a number the same way.
 public enum ReportFormat {
     /// Text safe inside HTML/SVG elements and attribute values.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    public static func escape(_ text: String) -> String { Markup.escape(text) }
 
     /// Three decimals (`0.812`), `n/a` for NaN or infinity.
     public static func fixed(_ x: Double, digits: Int = 3) -> String {
