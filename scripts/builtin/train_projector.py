@@ -11,7 +11,7 @@ policy `none`, SmolLM2's chat template, the `<image>` placeholder expanded to th
 the assistant turn primed with `[{"answer": "`), so the connector is trained for the format it is
 used with. Only train-split items are used for training; test-split items for the reported scores.
 """
-import argparse, collections, json, os, random, sys, time
+import argparse, collections, json, math, os, random, signal, sys, time
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+from cogshapes_skills import subquestion_skill  # noqa: E402
 from onnx_dinov2 import dinov2_model  # noqa: E402
 from builtin_model import (Connector, add_lora, embed_prompt, image_features,  # noqa: E402
                            load_language_model, prompt_ids)
@@ -63,6 +64,11 @@ def main():
     ap.add_argument("--lora-alpha", type=float, default=16)
     ap.add_argument("--lora-lr", type=float, default=5e-4)
     ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the decoder (fast on CPUs with AMX/AVX512-BF16)")
+    ap.add_argument("--init", help="start from the connector (and LoRA) saved in this directory instead of from scratch")
+    ap.add_argument("--steps", type=int, default=0, help="optimiser steps (default: epochs x training subquestions / batch)")
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="time budget of the training loop; the schedule anneals to it (SIGUSR1 wraps up within ten minutes)")
+    ap.add_argument("--checkpoint-every", type=int, default=100, help="save the weights every this many steps (0: only at the end)")
     ap.add_argument("--save-dtype", choices=["float32", "float16"], default="float16",
                     help="dtype of the saved connector (the engine widens float16 to float32 at load)")
     args = ap.parse_args()
@@ -96,12 +102,23 @@ def main():
     embed = lm.get_input_embeddings()
     lora = add_lora(lm, args.lora_rank, args.lora_alpha) if args.lora_rank else {}
     lora_params = [p for m in lora.values() for p in (m.lora_A.weight, m.lora_B.weight)]
+    if args.init:
+        load_weights(args.init, connector, lora)
     groups = [dict(params=list(connector.parameters()), lr=args.lr)]
     if lora_params:
         groups.append(dict(params=lora_params, lr=args.lora_lr))
     opt = torch.optim.AdamW(groups, weight_decay=0.0)
-    steps = int(args.epochs * len(train) / args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], total_steps=steps, pct_start=0.05)
+    steps = args.steps or int(args.epochs * len(train) / args.batch)
+    peak = [g["lr"] for g in groups]
+
+    def set_lr(fraction):
+        """Warm-up over the first 5%, then cosine decay to zero. `fraction` is the larger of the
+        step fraction and the time-budget fraction, so a run cut short by --max-minutes (on a
+        busy machine) still ends annealed instead of stopping at full learning rate."""
+        f = min(1.0, fraction)
+        factor = f / 0.05 if f < 0.05 else 0.5 * (1 + math.cos(math.pi * (f - 0.05) / 0.95))
+        for g, lr in zip(opt.param_groups, peak):
+            g["lr"] = lr * max(factor, 0.0)
     encoded = [encode(tok, e, n_tokens, image_token_id) for e in train]
     losses = []
 
@@ -126,20 +143,44 @@ def main():
             return lm(inputs_embeds=x, attention_mask=mask, labels=labels).loss
 
     order = []
+    t_train = time.time()
+    wrap = {}
+
+    def progress(step):
+        """Schedule position in [0, 1]: the larger of the step and time-budget fractions; after
+        SIGUSR1, a straight run from where it was to the end over ten minutes."""
+        f = step / steps
+        if args.max_minutes:
+            f = max(f, (time.time() - t_train) / (60 * args.max_minutes))
+        if wrap:
+            f = max(f, wrap["f"] + (1 - wrap["f"]) * (time.time() - wrap["t"]) / 600)
+        return f
+
+    def wrap_up(signum, frame):
+        wrap.update(f=progress(len(losses)), t=time.time())
+        print("SIGUSR1: annealing and stopping within ten minutes", flush=True)
+    signal.signal(signal.SIGUSR1, wrap_up)
     for step in range(steps):
         if not order:
             order = list(range(len(train))); random.shuffle(order)
         idx, order = order[:args.batch], order[args.batch:]
+        f = progress(step)
+        if f >= 1:
+            print(f"schedule ended after {step} of {steps} steps", flush=True)
+            break
+        set_lr(f)
         loss = batch_forward(idx, train, encoded)
-        opt.zero_grad(); loss.backward(); opt.step(); sched.step()
+        opt.zero_grad(); loss.backward(); opt.step()
         losses.append(loss.item())
         if step % 25 == 0 or step == steps - 1:
-            print(f"step {step}/{steps} loss {np.mean(losses[-25:]):.4f} ({time.time() - t0:.0f}s)", flush=True)
+            print(f"step {step}/{steps} loss {np.mean(losses[-25:]):.4f} lr {opt.param_groups[0]['lr']:.2e} ({time.time() - t0:.0f}s)", flush=True)
+        if args.checkpoint_every and step % args.checkpoint_every == args.checkpoint_every - 1:
+            save_weights(args, connector, lora)
 
     # Held-out accuracy with greedy decoding (the pipeline's judge lives in Swift; here exact
     # match after lower-casing, enough to steer training).
     random.Random(args.seed).shuffle(test)
-    per_label, per_kind = collections.defaultdict(list), collections.defaultdict(list)
+    per_label, per_kind, per_skill = (collections.defaultdict(list) for _ in range(3))
     samples = []
     with torch.no_grad():
         for e in test[:args.eval_items]:
@@ -154,26 +195,50 @@ def main():
             ok = answer == e["answer"].strip().lower()
             samples.append(dict(subquestion=e["subquestion"], expected=e["answer"], got=text))
             per_label[e["function"]].append(ok); per_kind[e["kind"]].append(ok)
+            per_skill[subquestion_skill(e["subquestion"])].append(ok)
     report = {"per_function": {k: float(np.mean(v)) for k, v in sorted(per_label.items())},
               "per_kind": {k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
+              "per_skill": {k: [float(np.mean(v)), len(v)] for k, v in sorted(per_skill.items())},
               "n_eval": min(len(test), args.eval_items), "samples": samples[:40]}
     print(json.dumps(report, indent=2))
 
-    os.makedirs(args.out, exist_ok=True)
-    from safetensors.torch import save_file
-    # LLaVA checkpoint names, so the engine loads the connector like any multi_modal_projector.
-    dtype = torch.float16 if args.save_dtype == "float16" else torch.float32
-    save_file({"multi_modal_projector." + k: v.to(dtype).contiguous() for k, v in connector.state_dict().items()},
-              os.path.join(args.out, "connector.safetensors"),
-              metadata={"layers": args.layers, "shuffle": "2"})
-    if lora:
-        save_file({f"{name}.{part}.weight": getattr(m, part).weight.detach().to(dtype).contiguous()
-                   for name, m in lora.items() for part in ("lora_A", "lora_B")},
-                  os.path.join(args.out, "decoder-lora.safetensors"),
-                  metadata={"rank": str(args.lora_rank), "alpha": str(args.lora_alpha)})
-    json.dump(dict(args=vars(args), steps=steps, seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
+    save_weights(args, connector, lora)
+    json.dump(dict(args=vars(args), steps=len(losses), seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
                    loss_curve=[float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)], eval=report),
               open(os.path.join(args.out, "training.json"), "w"), indent=2)
+
+
+def save_weights(args, connector, lora):
+    """connector.safetensors (LLaVA names, so the engine loads it like any multi_modal_projector)
+    and decoder-lora.safetensors, each written to a temporary name and renamed."""
+    from safetensors.torch import save_file
+    os.makedirs(args.out, exist_ok=True)
+    dtype = torch.float16 if args.save_dtype == "float16" else torch.float32
+    files = {"connector.safetensors": ({"multi_modal_projector." + k: v.to(dtype).contiguous()
+                                        for k, v in connector.state_dict().items()},
+                                       {"layers": args.layers, "shuffle": "2"})}
+    if lora:
+        files["decoder-lora.safetensors"] = ({f"{name}.{part}.weight": getattr(m, part).weight.detach().to(dtype).contiguous()
+                                              for name, m in lora.items() for part in ("lora_A", "lora_B")},
+                                             {"rank": str(args.lora_rank), "alpha": str(args.lora_alpha)})
+    for name, (tensors, metadata) in files.items():
+        path = os.path.join(args.out, name)
+        save_file(tensors, path + ".tmp", metadata=metadata)
+        os.replace(path + ".tmp", path)
+
+
+def load_weights(directory, connector, lora):
+    """The inverse of save_weights, for --init (widened to float32)."""
+    from safetensors.torch import load_file
+    c = load_file(os.path.join(directory, "connector.safetensors"))
+    connector.load_state_dict({k[len("multi_modal_projector."):]: v.float() for k, v in c.items()})
+    if lora:
+        a = load_file(os.path.join(directory, "decoder-lora.safetensors"))
+        with torch.no_grad():
+            for name, m in lora.items():
+                for part in ("lora_A", "lora_B"):
+                    getattr(m, part).weight.copy_(a[f"{name}.{part}.weight"].float())
+    print(f"initialised from {directory}", flush=True)
 
 
 if __name__ == "__main__":
