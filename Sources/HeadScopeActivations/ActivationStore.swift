@@ -92,33 +92,47 @@ public struct ActivationStore: Sendable {
         }
         guard let attributes else { throw StoreError(shardsURL.path, "no shards to index") }
         let total = sources.reduce(0) { $0 + $1.rows }
-        try AtomicFile.replace(indexURL) { temporary in
-            let file = try HDF5File.create(temporary.path, mode: .exclusive)
-            try ShardFile.writeAttributes(attributes, rows: total, to: file.attributes)
-            try file.attributes.write("shard_count", Int64(count))
-            try file.attributes.write("shards_present", Int64(sources.count))
-            var offset = 0
-            var mappings: [HDF5VirtualSource] = []
-            for source in sources where source.rows > 0 {
-                let shape = ShardFile.zShape(rows: source.rows, attributes)
-                mappings.append(HDF5VirtualSource(
-                    file: source.url.path, dataset: "/z", shape: shape,
-                    destination: Hyperslab(start: [offset, 0, 0, 0], count: shape)))
-                offset += source.rows
-            }
-            try file.root.createVirtualDataset("z", datatype: attributes.half ? .float16 : .float32,
-                                               shape: ShardFile.zShape(rows: total, attributes), sources: mappings)
-            for table in Self.stringTables {
-                try file.root.createDataset(table, strings: tables[table] ?? [])
-            }
-            for table in Self.int32Tables {
-                try file.root.createDataset(table, values: ints[table] ?? [], shape: [total])
-            }
-            try file.root.createDataset("correct", values: correct, shape: [total])
-            try file.close()
+        do {
+            try writeIndex(attributes: attributes, sources: sources, tables: tables, ints: ints, correct: correct,
+                           shardCount: count)
+        } catch {
+            guard let shortage = SpaceShortage(error) else { throw error }
+            throw StoreError(indexURL.path, "cannot write the index: \(shortage.explanation); the unfinished file was removed",
+                             remedy: "the \(sources.count) shards present are complete and kept; \(shortage.advice(for: directory.path)), then rerun (`headscope-extract --merge` writes just the index)",
+                             shortage: shortage)
         }
         let present = names.map(\.1)
         let missing = (0..<count).filter { !Set(present).contains($0) }
         return IndexReport(shardCount: count, present: present, missing: missing, rows: total)
+    }
+
+    /// Writes `index.h5` atomically: the virtual `z` over `sources` and the copied row tables,
+    /// built in memory and then written (as shards are, see `ShardFile`).
+    private func writeIndex(attributes: StoreAttributes, sources: [(url: URL, rows: Int)], tables: [String: [String]],
+                            ints: [String: [Int32]], correct: [Int8], shardCount count: Int) throws {
+        let total = sources.reduce(0) { $0 + $1.rows }
+        let file = try HDF5File.createInMemory(name: indexURL.path)
+        try ShardFile.writeAttributes(attributes, rows: total, to: file.attributes)
+        try file.attributes.write("shard_count", Int64(count))
+        try file.attributes.write("shards_present", Int64(sources.count))
+        var offset = 0
+        var mappings: [HDF5VirtualSource] = []
+        for source in sources where source.rows > 0 {
+            let shape = ShardFile.zShape(rows: source.rows, attributes)
+            mappings.append(HDF5VirtualSource(
+                file: source.url.path, dataset: "/z", shape: shape,
+                destination: Hyperslab(start: [offset, 0, 0, 0], count: shape)))
+            offset += source.rows
+        }
+        try file.root.createVirtualDataset("z", datatype: attributes.half ? .float16 : .float32,
+                                           shape: ShardFile.zShape(rows: total, attributes), sources: mappings)
+        for table in Self.stringTables {
+            try file.root.createDataset(table, strings: tables[table] ?? [])
+        }
+        for table in Self.int32Tables {
+            try file.root.createDataset(table, values: ints[table] ?? [], shape: [total])
+        }
+        try file.root.createDataset("correct", values: correct, shape: [total])
+        try AtomicFile.write(try file.closeReturningImage(), to: indexURL)
     }
 }

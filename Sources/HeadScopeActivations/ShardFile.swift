@@ -4,9 +4,11 @@ import HeadScopeHDF5
 
 /// Writing and reading one immutable shard of the activation store.
 ///
-/// A shard is written under a temporary name, closed, fsynced and renamed (`AtomicFile.replace`),
-/// so a file with a shard's final name is always complete: resuming after a crash, `kill -9` or a
-/// power loss only has to look at which names exist.
+/// A shard is built in memory (`HDF5File.createInMemory`), then written under a temporary name,
+/// fsynced and renamed (`AtomicFile.write`), so a file with a shard's final name is always
+/// complete: resuming after a crash, `kill -9`, a power loss or a full disk only has to look at
+/// which names exist. Building in memory keeps disk failures out of HDF5, which cannot recover
+/// from them, and makes a full disk an ordinary write error that names the problem.
 public enum ShardFile {
     /// Rows per `z` chunk: a probe reads one layer for all rows, touching `rows / 256` chunks.
     static let chunkRows = 256
@@ -30,14 +32,17 @@ public enum ShardFile {
         for (i, row) in rows.enumerated() where row.z.count != attributes.rowWidth {
             throw StoreError(url.path, "row \(i) (item \(row.itemID), step \(row.step)) has \(row.z.count) z values; the geometry \(attributes.layers)x\(attributes.heads)x\(attributes.headDim) needs \(attributes.rowWidth)")
         }
-        try AtomicFile.replace(url) { temporary in
-            let file = try HDF5File.create(temporary.path, mode: .exclusive)
-            try writeAttributes(attributes, rows: rows.count, to: file.attributes)
-            try file.attributes.write("shard_index", Int64(index))
-            try file.attributes.write("shard_count", Int64(count))
-            try writeZ(rows, attributes, into: file.root)
-            try writeTables(rows, into: file.root)
-            try file.close()
+        let file = try HDF5File.createInMemory(name: url.path)
+        try writeAttributes(attributes, rows: rows.count, to: file.attributes)
+        try file.attributes.write("shard_index", Int64(index))
+        try file.attributes.write("shard_count", Int64(count))
+        try writeZ(rows, attributes, into: file.root)
+        try writeTables(rows, into: file.root)
+        let image = try file.closeReturningImage()
+        do {
+            try AtomicFile.write(image, to: url)
+        } catch {
+            throw StoreError.writing(url.path, "this shard", failedWith: error)
         }
     }
 

@@ -95,8 +95,12 @@ public struct ExtractRunner: Sendable {
             for item in shardItems(shard) {
                 rows += try answerChain(item) { progress.advance(by: 1) }
             }
-            try ShardFile.write(rows, attributes: attributes, index: shard, count: count,
-                                to: store.shardURL(index: shard, count: count))
+            do {
+                try ShardFile.write(rows, attributes: attributes, index: shard, count: count,
+                                    to: store.shardURL(index: shard, count: count))
+            } catch let error as StoreError where error.shortage != nil {
+                throw outOfSpace(error, count: count)
+            }
             rowsWritten += rows.count
             for row in rows where row.tokenIndex <= 0 {
                 tally[row.function, default: (0, 0)].total += 1
@@ -107,6 +111,19 @@ public struct ExtractRunner: Sendable {
         let report = try store.buildIndex()
         return Summary(shardsWritten: mine.count, shardsSkipped: present.count, rowsWritten: rowsWritten,
                        correctByFunction: tally, index: report, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// A shard that could not be written for lack of space, explained with what is kept and how
+    /// to go on: the finished shards stay, and the same command resumes once there is room.
+    func outOfSpace(_ error: StoreError, count: Int) -> StoreError {
+        let finished = (try? store.presentShards(count: count).count) ?? 0
+        let kept = finished == 0 ? "no shard is finished yet"
+            : finished == 1 ? "the 1 finished shard of \(count) is kept"
+            : "the \(finished) finished shards of \(count) are kept"
+        var explained = error
+        explained.message += "; \(kept)"
+        explained.remedy = "\(error.shortage?.advice(for: store.directory.path) ?? "make room"), then rerun the same command: it resumes with the \(count - finished) missing shard\(count - finished == 1 ? "" : "s")"
+        return explained
     }
 
     /// The items of shard `index`.

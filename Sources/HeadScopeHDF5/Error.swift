@@ -48,6 +48,14 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
         self.hint = hint
     }
 
+    /// The operating-system error number behind a failed read or write, when HDF5's file driver
+    /// reported one (its message holds `errno = 28, error message = 'No space left on device'`);
+    /// nil for failures that did not come from a system call.
+    public var systemErrorNumber: Int32? {
+        guard kind == .library, let marker = message.range(of: "errno = ") else { return nil }
+        return Int32(message[marker.upperBound...].prefix { $0.isNumber })
+    }
+
     public var description: String {
         // Operations without an object name the file itself ("open file '/x/y.h5'").
         var text = "HDF5: cannot \(operation)"
@@ -69,6 +77,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
     /// Advice for the failures people meet most, recognised from HDF5's wording.
     private static func hint(for message: String) -> String? {
         let lower = message.lowercased()
+        if lower.contains("no space left on device") { return "the disk is full" }
+        if lower.contains("disk quota exceeded") { return "the disk quota is used up" }
+        if lower.contains("file too large") { return "the file exceeds the file-size limit (ulimit -f)" }
         if lower.contains("signature not found") {
             return "the file is not an HDF5 file, or is truncated"
         }

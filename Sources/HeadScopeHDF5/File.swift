@@ -15,7 +15,9 @@ import Foundation
 /// **Closing.** `close()` flushes and closes the file and reports failure (a full disk, a lost
 /// mount), which matters for the write-to-temporary-then-rename protocol of the activation store:
 /// only a file whose `close()` returned is complete. Dropping the last reference closes the file
-/// quietly as a fallback, but then errors are lost.
+/// quietly as a fallback, but then errors are lost. A file that a full disk must not break (the
+/// process cannot recover from a failed close with HDF5 1.10) is better built in memory with
+/// `createInMemory` and written out by the caller.
 ///
 /// `close()` has "strong" semantics: it first closes every group, dataset and attribute still
 /// open through this file, then the file, so the file is really closed when it returns (HDF5's
@@ -83,6 +85,28 @@ public final class HDF5File: Sendable {
         return try HDF5File(core: FileCore(path: path, id: id, isWritable: true))
     }
 
+    /// Creates a new HDF5 file that lives in memory until `closeReturningImage()` hands back its
+    /// bytes (HDF5's core driver without a backing store); `name` is what errors show and what
+    /// relative virtual-dataset sources are resolved against, so pass the path the image will be
+    /// written to.
+    ///
+    /// For files that must not be left half-written by a failing disk: HDF5 1.10 cannot recover
+    /// from a write that fails inside the library (a full disk makes `close()` fail and leaves a
+    /// dangling file id that crashes the process at exit; HDFFV-11052, fixed in HDF5 1.14.1).
+    /// Built in memory, the file never touches the disk inside HDF5, and the caller's own write of
+    /// the image reports a full disk as an ordinary system error. The whole file is held in
+    /// memory, growing `increment` bytes at a time.
+    public static func createInMemory(name: String, increment: Int = 1 << 20) throws -> HDF5File {
+        let context = ErrorContext(operation: "create in-memory file", file: name)
+        HDF5Library.prepareThread()
+        guard increment > 0 else { throw context.error(.invalidArgument, "the growth increment must be positive (got \(increment))") }
+        let fapl = try makeAccessProperties(context)
+        defer { H5Pclose(fapl) }
+        try context.check(H5Pset_fapl_core(fapl, increment, false))
+        let id = try context.check(H5Fcreate(name, hs_H5F_ACC_TRUNC(), hs_H5P_DEFAULT(), fapl))
+        return try HDF5File(core: FileCore(path: name, id: id, isWritable: true))
+    }
+
     /// Opens an existing HDF5 file at `path`.
     public static func open(_ path: String, mode: OpenMode = .readOnly) throws -> HDF5File {
         let context = ErrorContext(operation: "open file", file: path)
@@ -114,7 +138,13 @@ public final class HDF5File: Sendable {
 
     /// Flushes and closes the file and every object still open in it; throws if HDF5 reports a
     /// failure (the file may then be incomplete). Closing twice is an error of kind `.closed`.
-    public func close() throws { try core.close() }
+    public func close() throws { _ = try core.close(takingImage: false) }
+
+    /// Flushes and closes the file like `close()`, returning the complete file's bytes (for a
+    /// file from `createInMemory`, what to write to disk; readable by any HDF5 reader).
+    public func closeReturningImage() throws -> Data {
+        try core.close(takingImage: true) ?? Data()
+    }
 }
 
 /// The file handle proper, shared by the `HDF5File` and every object opened from it, so objects
@@ -154,14 +184,29 @@ final class FileCore: @unchecked Sendable {
 
     /// Flushes, closes every object still open through this file id, then closes the file, so
     /// the file is really closed when this returns (see `HDF5File` on why not H5F_CLOSE_STRONG).
-    func close() throws {
+    /// With `takingImage`, returns the flushed file's bytes (`H5Fget_file_image`).
+    func close(takingImage: Bool) throws -> Data? {
         let context = ErrorContext(operation: "close file", file: path)
-        try locked {
+        return try locked {
             guard !closed else { throw context.error(.closed, "the file was already closed") }
             HDF5Library.prepareThread()
-            closed = true // HDF5 releases the id even when the final flush fails
+            // Closed whatever happens below: after a failed flush HDF5 1.10 frees the file but
+            // keeps its id, which must never be used again (see `HDF5File.createInMemory`).
+            closed = true
             var failure: HDF5Error?
             if isWritable && H5Fflush(id, H5F_SCOPE_LOCAL) < 0 { failure = context.library() }
+            var image: Data?
+            if takingImage && failure == nil {
+                let imageContext = ErrorContext(operation: "take the image of file", file: path)
+                let size = H5Fget_file_image(id, nil, 0)
+                if size < 0 {
+                    failure = imageContext.library()
+                } else {
+                    var bytes = Data(count: size)
+                    let copied = bytes.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+                    if copied == size { image = bytes } else { failure = imageContext.library() }
+                }
+            }
             let kinds = hs_H5F_OBJ_LOCAL_OPEN_OBJECTS()
             let openCount = H5Fget_obj_count(id, kinds)
             if openCount > 0 {
@@ -174,6 +219,7 @@ final class FileCore: @unchecked Sendable {
             }
             if H5Fclose(id) < 0 && failure == nil { failure = context.library() }
             if let failure { throw failure }
+            return image
         }
     }
 

@@ -15,8 +15,8 @@ struct ExtractCommand: ParsableCommand {
         discussion: """
         Reads prepared/ (from headscope-prepare) and writes activations/: immutable HDF5 shards \
         under shards/, index.h5 presenting them as one dataset (h5py-readable, no plugins), and \
-        manifest.json once every shard is present. Rerunning after any interruption keeps the \
-        finished shards and redoes only the missing ones. --shard-index/--shard-count (default: \
+        manifest.json once every shard is present. Rerunning after any interruption (a kill, a \
+        crash, a full disk) keeps the finished shards and redoes only the missing ones. --shard-index/--shard-count (default: \
         SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT) split the work across processes; --merge \
         rebuilds the index over the shards present and lists the missing ones.
         """,
@@ -128,7 +128,15 @@ struct ExtractCommand: ParsableCommand {
         manifest.counts = ["rows": report.rows, "shards": report.shardCount]
         manifest.outputs = [Manifest.Output(path: ActivationStore.indexName)]
         manifest.finishedAt = Date()
-        try manifest.save(inDirectory: config.output)
+        do {
+            try manifest.save(inDirectory: config.output)
+        } catch {
+            guard let shortage = SpaceShortage(error) else { throw error }
+            throw StoreError(config.output.appendingPathComponent(Manifest.fileName).path,
+                             "cannot write the manifest: \(shortage.explanation)",
+                             remedy: "every shard and the index are complete and kept; \(shortage.advice(for: config.output.path)), then rerun the same command (it only writes the manifest)",
+                             shortage: shortage)
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import TestSupport
+import HeadScopeCore
+import HeadScopeHDF5
 @testable import HeadScopeActivations
 
 @Suite struct ActivationStoreTests {
@@ -95,5 +97,59 @@ import TestSupport
         }
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.h5").path))
         #expect { try ActivationReader(store: dir.appendingPathComponent("nowhere")) } throws: { "\($0)".contains("no activation index") }
+    }
+
+    @Test func spaceShortagesAreRecognisedFromSystemErrors() {
+        #expect(SpaceShortage(FileSystemError("write", path: "/x", code: ENOSPC)) == .diskFull)
+        #expect(SpaceShortage(FileSystemError("fsync", path: "/x", code: EDQUOT)) == .quotaExceeded)
+        #expect(SpaceShortage(FileSystemError("write", path: "/x", code: EFBIG)) == .fileSizeLimit)
+        #expect(SpaceShortage(FileSystemError("write", path: "/x", code: EIO)) == nil)
+        // HDF5's sec2 driver puts the system error in its message.
+        let full = HDF5Error(.library, operation: "close file", file: "/x.h5", message:
+            "H5Fflush(): unable to flush file's cached information <- file write failed: time = Sat Dec  5 07:14:57 2026 , filename = '/x.h5', file descriptor = 6, errno = 28, error message = 'No space left on device', buf = 0x55b0a1396a38")
+        #expect(full.systemErrorNumber == 28 && SpaceShortage(full) == .diskFull)
+        let missing = HDF5Error(.library, operation: "open file", file: "/x.h5", message: "H5Fopen(): unable to open file <- No such file or directory")
+        #expect(missing.systemErrorNumber == nil && SpaceShortage(missing) == nil)
+        #expect(SpaceShortage(StoreError("/x", "cannot write", shortage: .fileSizeLimit)) == .fileSizeLimit)
+        #expect(SpaceShortage(StoreError("/x", "bad rows")) == nil)
+    }
+
+    /// Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN, as on CI).
+    static let canMountTmpfs: Bool = {
+        guard let directory = try? TestSupport.scratchDirectory("mount-check"),
+              (try? TestSupport.shell("mount -t tmpfs -o size=4k tmpfs '\(directory.path)'")) != nil else { return false }
+        _ = try? TestSupport.shell("umount '\(directory.path)'")
+        return true
+    }()
+
+    @Test(.enabled(if: canMountTmpfs, "needs permission to mount a tmpfs"))
+    func anIndexThatDoesNotFitIsExplainedAndLeavesNoFile() throws {
+        // Two shards written elsewhere, then copied to a tmpfs with room for exactly them.
+        let scratch = ActivationStore(directory: try TestSupport.scratchDirectory("store"))
+        try FileManager.default.createDirectory(at: scratch.shardsURL, withIntermediateDirectories: true)
+        for i in 0..<2 {
+            try ShardFile.write(rows(item: i, count: 3), attributes: attributes, index: i, count: 2, to: scratch.shardURL(index: i, count: 2))
+        }
+        let sizes = try (0..<2).map { try FileManager.default.attributesOfItem(atPath: scratch.shardURL(index: $0, count: 2).path)[.size] as? Int ?? 0 }
+        let disk = try TestSupport.scratchDirectory("disk")
+        try TestSupport.shell("mount -t tmpfs -o size=\(sizes.reduce(0) { $0 + ($1 + 4095) / 4096 * 4 })k tmpfs '\(disk.path)'")
+        defer { _ = try? TestSupport.shell("umount '\(disk.path)'") }
+        try FileManager.default.copyItem(at: scratch.shardsURL, to: disk.appendingPathComponent(ActivationStore.shardsDirectory))
+
+        let store = ActivationStore(directory: disk)
+        #expect { try store.buildIndex() } throws: { error in
+            let text = "\(error)"
+            return (error as? StoreError)?.shortage == .diskFull && text.hasPrefix("\(store.indexURL.path): cannot write the index: no space left on the device")
+                && text.contains("the 2 shards present are complete and kept") && text.contains("`headscope-extract --merge`")
+                && !text.contains("H5")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path) == [ActivationStore.shardsDirectory])
+        #expect(try store.presentShards(count: 2) == [0, 1])
+
+        try TestSupport.shell("mount -o remount,size=\(4 * sizes.reduce(0, +) / 1024 + 64)k '\(disk.path)'")
+        #expect(try store.buildIndex().isComplete)
+        let reader = try ActivationReader(store: disk)
+        #expect(try reader.rows(0..<reader.rows) == (rows(item: 0, count: 3) + rows(item: 1, count: 3)).flatMap(\.z))
+        try reader.close()
     }
 }

@@ -192,6 +192,26 @@ import TestSupport
         try HDF5File.create(path, mode: .truncate).close()
     }
 
+    @Test func inMemoryFilesNeverTouchTheDiskAndTheirImageIsAFile() throws {
+        let path = try TestSupport.scratchDirectory("hdf5").appendingPathComponent("memory.h5").path
+        // A small growth increment, so the image outgrows its first allocation several times.
+        let file = try HDF5File.createInMemory(name: path, increment: 4096)
+        let values = wave(40 * 64)
+        try file.root.createDataset("z", values: values, shape: [40, 64], options: .chunked([8, 64], gzipLevel: 4))
+        try file.root.createDataset("names", strings: ["a", "ünïcödé"])
+        try file.attributes.write("rows", Int64(40))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let image = try file.closeReturningImage()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        try image.write(to: URL(fileURLWithPath: path))
+        let reopened = try HDF5File.open(path)
+        #expect(try reopened.root.openDataset("z").read(as: Float.self) == values)
+        #expect(try reopened.root.openDataset("names").readStrings() == ["a", "ünïcödé"])
+        #expect(try reopened.attributes.read("rows").int64 == 40)
+        try reopened.close()
+        expectHDF5Error(.closed, containing: ["already closed"]) { _ = try file.closeReturningImage() }
+    }
+
     @Test func concurrentReadsFromTasks() async throws {
         let path = try TestSupport.scratchDirectory("hdf5").appendingPathComponent("tasks.h5").path
         let file = try HDF5File.create(path)
