@@ -30,7 +30,7 @@ help:
 	@echo "make demo     setup (what is missing), then every stage on the built-in model and data, then the summary;"
 	@echo "              rerun after an interruption to resume. DEMO_SIZE=small for the quick one"
 	@echo "make accuracy the built-in model's held-out accuracy per function, kind and skill; fails below target"
-	@echo "make bench    engine vs transformers and probes vs scikit-learn, as ratios (docs/benchmarks.md)"
+	@echo "make bench    engine vs transformers, probes vs scikit-learn, attribution runs/s vs transformers, as ratios (docs/benchmarks.md)"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
 setup:
@@ -53,6 +53,7 @@ bench: setup
 	@bash scripts/bench/run.sh
 	$(SWIFT) build -c release --product headscope-probe $(SWIFT_FLAGS)
 	@bash scripts/bench/probe.sh
+	@SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" bash scripts/bench/attribution.sh
 
 clean:
 	rm -rf .build .cache/wheels

@@ -98,9 +98,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // MARK: Benchmarks: the sgemm roof and engine timings (`make bench`).
+        // MARK: Benchmarks: the sgemm roof, engine timings and attribution runs/s (`make bench`).
         .executableTarget(name: "headscope-bench", dependencies: [
-            "HeadScopeEngine", "HeadScopeBLAS",
+            "HeadScopeEngine", "HeadScopeBLAS", "HeadScopeAttribute", "HeadScopeRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -246,8 +246,9 @@ public struct AttributeStage {
         return "heatmap-\(key)-\(safe).svg"
     }
 
-    /// A uniform mid-gray PNG of the size of `image`.
-    static func blankImage(like image: URL, in directory: URL) throws -> URL {
+    /// A uniform mid-gray PNG of the size of `image`, written into `directory` (the `blank`
+    /// baseline's image; also used by `headscope-bench attribution`).
+    public static func blankImage(like image: URL, in directory: URL) throws -> URL {
         let source = try RasterImage(contentsOf: image)
         let blank = try RasterImage(width: source.width, height: source.height, format: .rgb, filledWith: [128, 128, 128])
         let url = directory.appendingPathComponent("blank-\(source.width)x\(source.height).png")

@@ -41,6 +41,11 @@ public struct AttributionTask: Sendable, Equatable {
         return tasks
     }
 
+    /// The task set of the prepared dataset in `directory` (see `select(from:split:limit:)`).
+    public static func select(preparedDirectory directory: URL, split: String? = nil, limit: Int? = nil) throws -> [AttributionTask] {
+        try select(from: try PreparedDataset(directory: directory), split: split, limit: limit)
+    }
+
     /// Mask path (relative to prepared/) by image id, from images.jsonl's `mask` key, falling back
     /// to masks/<id>.png when images.jsonl is absent.
     static func maskPaths(in directory: URL) throws -> [String: String] {

@@ -7,8 +7,8 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "headscope-bench",
-        abstract: "Engine benchmarks: the sgemm roof and prefill/decode timings, one JSON line each.",
-        subcommands: [SgemmCommand.self, EngineCommand.self])
+        abstract: "Engine benchmarks: the sgemm roof, prefill/decode timings and attribution runs/s, one JSON line each.",
+        subcommands: [SgemmCommand.self, EngineCommand.self, AttributionCommand.self])
 }
 
 /// Medians and best-of for repeated timings.
@@ -30,12 +30,31 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
 /// One line of JSON with keys in the given order (the run script reads it with Python's json).
 func printJSON(_ fields: [(String, Any)]) {
+    func number(_ d: Double) -> String { d.isFinite ? String(d) : "null" }
     let body = fields.map { key, value -> String in
         switch value {
-        case let s as String: return "\"\(key)\": \"\(s.replacingOccurrences(of: "\"", with: "\\\""))\""
-        case let d as Double: return "\"\(key)\": \(d.isFinite ? String(d) : "null")"
+        case let s as String: return "\"\(key)\": \(jsonString(s))"
+        case let d as Double: return "\"\(key)\": \(number(d))"
+        case let a as [Double]: return "\"\(key)\": [\(a.map(number).joined(separator: ", "))]"
         default: return "\"\(key)\": \(value)"
         }
     }
     print("{" + body.joined(separator: ", ") + "}")
+}
+
+/// A JSON string literal (quotes, backslashes and control characters escaped).
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
 }

@@ -146,11 +146,35 @@ import HeadScopeRuntime
         #expect(fields.last == "img")
     }
 
-    @Test func benchReportsRunsPerSecond() throws {
+    @Test func benchTimesTheBenchStreamsMasksUnderTheBaseline() throws {
         let runtime = PlantedRuntime()
-        let result = try AttributionBench.modelRunsPerSecond(runtime: runtime, image: Self.image, userText: "q", runs: 10, repeats: 2)
+        let references = [URL(fileURLWithPath: "/ref/a.png")]
+        let result = try AttributionBench.modelRunsPerSecond(runtime: runtime, image: Self.image, userText: "q",
+                                                             target: PlantedRuntime.target, baselineImages: references,
+                                                             runs: 10, repeats: 2)
         #expect(result.modelRunsPerSecond > 0)
-        #expect(result.heads == 16)
-        #expect(runtime.calls == 1 + 20)
+        #expect(result.bestRunsPerSecond >= result.modelRunsPerSecond)
+        #expect(result.heads == 16 && result.runs == 10 && result.repeats == 2 && result.repeatSeconds.count == 2)
+        #expect(abs(result.wallSeconds - result.repeatSeconds.reduce(0, +)) < 1e-12)
+        // Baseline capture, the unablated warm-up, then 2 x 10 timed runs.
+        #expect(runtime.calls == 1 + 1 + 20)
+        #expect(result.promptTokens == 24 && result.imageTokens == 16 && result.firstImagePosition == 1)
+
+        // The recorded logits are those of the masks KeepMaskSampler draws for the bench stream,
+        // each run under the reference images' baseline (the planted logit depends on which heads
+        // lose image access, so another mask or no replacement gives another value).
+        let masks = KeepMaskSampler(keepProbability: 0.9, seed: 42).masks(count: 10, heads: 16, stream: AttributionBench.maskStream)
+        #expect(result.keptHeads == masks.map(Int.init).reduce(0, +))
+        let baseline = try BaselineKV.capture(runtime: runtime, images: references, userText: "q", assistantPrefix: "")
+        let session = try runtime.session(image: Self.image)
+        let expected = try (0..<10).map { i in
+            try session.lastPositionLogits(userText: "q", assistantPrefix: "",
+                                           plan: baseline.plan(keep: masks[(i * 16)..<((i + 1) * 16)])).logits[PlantedRuntime.target]
+        }
+        #expect(result.targetLogits == expected)
+        #expect(Set(expected).count > 1)
+        let full = try session.lastPositionLogits(userText: "q", assistantPrefix: "", plan: .init()).logits[PlantedRuntime.target]
+        #expect(result.fullLogit == full)
+        #expect(result.targetToken == PlantedRuntime.target)
     }
 }
