@@ -7,6 +7,8 @@ Reads the artifacts with the standard library, h5py and numpy (the test venv) an
     or a file it read) has the SHA-256 of that file in this run, and each stage finished;
   - the activation shards hold one row per prepared subquestion (position policy `mean`), and
     the index's row tables list the prepared (item, step, function) in order;
+  - the engine's answers equal the transformers reference's on the first questions
+    (Tests/Fixtures/builtin/demo-answers.json);
   - the probe files agree: each function's top heads are its highest-scoring heads in
     scores.h5, `above_threshold` is the number of heads over the threshold;
   - the intervention table's functions are the probed functions that have test subquestions;
@@ -88,6 +90,29 @@ class Rows(html.parser.HTMLParser):
         return None
 
 
+def check_reference_answers(model_answers):
+    """The engine's answers equal transformers' on the same prompts: the reference answers of the
+    small demo's first questions (Tests/Fixtures/builtin/demo-answers.json, written by
+    scripts/fixtures/builtin_answers.py for the committed weights)."""
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    fixture = load(os.path.join(root, "Tests/Fixtures/builtin/demo-answers.json"))
+    for name, digest in fixture["weights_sha256"].items():
+        if sha256(os.path.join(root, "data/builtin-model", name)) != digest:
+            check(False, f"Tests/Fixtures/builtin/demo-answers.json was made with another {name}: "
+                         "rerun scripts/fixtures/builtin_answers.py")
+            return
+    compared = 0
+    for row in fixture["answers"]:
+        key = (row["item_id"], row["step"])
+        if key not in model_answers:
+            continue  # a larger demo than the fixture's (or another pipeline): compare what is shared
+        compared += 1
+        check(model_answers[key] == row["answer"],
+              f"{key}: headscope-extract answered {model_answers[key]!r}, transformers {row['answer']!r}")
+    check(compared > 0 or not model_answers, "no demo row matches the reference answers' items (another seed?)")
+    print(f"check: {compared} answers equal to the transformers reference")
+
+
 def main(run):
     stages = {"prepare": "prepared", "extract": "activations", "probe": "probes",
               "intervene": "interventions", "attribute": "attribution", "report": "report"}
@@ -141,6 +166,8 @@ def main(run):
         functions_col = f["function"].asstr()[:]
         correct_col = f["correct"][:] == 1
         layers, heads = int(f.attrs["num_layers"]), int(f.attrs["num_heads"])
+        model_answers = dict(zip(zip(f["item_id"].asstr()[:], f["step"][:].tolist()), f["model_answer"].asstr()[:]))
+    check_reference_answers(model_answers)
 
     # 3. Probes: top sets and threshold counts against the score arrays.
     fh = load(os.path.join(run, "probes/functional_heads.json"))
