@@ -29,7 +29,7 @@ help:
 	@echo "make report   stage 6 (after intervene and attribute): runs/<name>/report/index.html + summary.txt"
 	@echo "make demo     setup (what is missing), then every stage on the built-in model and data, then the summary;"
 	@echo "              rerun after an interruption to resume. DEMO_SIZE=small for the quick one"
-	@echo "make bench    engine vs transformers and probes vs scikit-learn, as ratios (docs/benchmarks.md)"
+	@echo "make bench    engine vs transformers, probes vs scikit-learn, extraction vs a transformers hook loop, as ratios (docs/benchmarks.md)"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
 setup:
@@ -45,13 +45,17 @@ test: setup
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
-# Release build of the bench executable only; the script builds the reference checkpoints once.
+# Release builds of the benched executables only; the scripts build their inputs (reference
+# checkpoints, activation data, prepared CogShapes) once under .cache/bench.
 bench: setup
 	@bash scripts/reference-venv.sh
 	$(SWIFT) build -c release --product headscope-bench $(SWIFT_FLAGS)
 	@bash scripts/bench/run.sh
 	$(SWIFT) build -c release --product headscope-probe $(SWIFT_FLAGS)
 	@bash scripts/bench/probe.sh
+	$(SWIFT) build -c release --product headscope-extract $(SWIFT_FLAGS)
+	$(SWIFT) build -c release --product headscope-prepare $(SWIFT_FLAGS)
+	@bash scripts/bench/extract.sh
 
 clean:
 	rm -rf .build .cache/wheels
