@@ -30,7 +30,7 @@ help:
 	@echo "make demo     setup (what is missing), then every stage on the built-in model and data, then the summary;"
 	@echo "              rerun after an interruption to resume. DEMO_SIZE=small for the quick one"
 	@echo "make accuracy the built-in model's held-out accuracy per function, kind and skill; fails below target"
-	@echo "make bench    engine vs transformers, probes vs scikit-learn, attribution runs/s vs transformers, as ratios (docs/benchmarks.md)"
+	@echo "make bench    engine vs transformers, probes vs scikit-learn, extraction vs a transformers hook loop, attribution runs/s vs transformers, as ratios (docs/benchmarks.md)"
 	@echo "make clean    remove build products (keeps runs/ and .cache/weights)"
 
 setup:
@@ -46,13 +46,17 @@ test: setup
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
-# Release build of the bench executable only; the script builds the reference checkpoints once.
+# Release builds of the benched executables only; the scripts build their inputs (reference
+# checkpoints, activation data, prepared CogShapes) once under .cache/bench.
 bench: setup
 	@bash scripts/reference-venv.sh
 	$(SWIFT) build -c release --product headscope-bench $(SWIFT_FLAGS)
 	@bash scripts/bench/run.sh
 	$(SWIFT) build -c release --product headscope-probe $(SWIFT_FLAGS)
 	@bash scripts/bench/probe.sh
+	$(SWIFT) build -c release --product headscope-extract $(SWIFT_FLAGS)
+	$(SWIFT) build -c release --product headscope-prepare $(SWIFT_FLAGS)
+	@bash scripts/bench/extract.sh
 	@SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" bash scripts/bench/attribution.sh
 
 clean:
