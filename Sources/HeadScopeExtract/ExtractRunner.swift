@@ -90,10 +90,12 @@ public struct ExtractRunner: Sendable {
         let progress = ProgressReporter(label: "extract", total: stepsToDo, unit: "subquestions", mode: progressMode)
         var rowsWritten = 0
         var tally: [String: (correct: Int, total: Int)] = [:]
+        var sessions = SessionCache(model: model)
         for shard in mine {
             var rows: [ActivationRow] = []
             for item in shardItems(shard) {
-                rows += try answerChain(item) { progress.advance(by: 1) }
+                let session = try sessions.session(image: prepared.imageURL(of: item))
+                rows += try answerChain(item, in: session) { progress.advance(by: 1) }
             }
             do {
                 try ShardFile.write(rows, attributes: attributes, index: shard, count: count,
@@ -144,8 +146,7 @@ public struct ExtractRunner: Sendable {
     }
 
     /// Answers every subquestion of one chain in order, feeding context by policy.
-    func answerChain(_ item: PreparedDataset.Item, onStep: () -> Void) throws -> [ActivationRow] {
-        let session = try model.session(image: prepared.imageURL(of: item))
+    func answerChain(_ item: PreparedDataset.Item, in session: any ChainSession, onStep: () -> Void) throws -> [ActivationRow] {
         let steps = item.steps.map { (subquestion: $0.subquestion, answer: $0.answer) }
         var modelAnswers: [String] = []
         var rows: [ActivationRow] = []
@@ -168,5 +169,24 @@ public struct ExtractRunner: Sendable {
             onStep()
         }
         return rows
+    }
+}
+
+/// The session of the image being answered: consecutive chains about one image (CogShapes writes
+/// a scene's questions together) share its encoding and prompt prefix instead of recomputing them.
+/// Only the last image is kept, so memory does not grow with the dataset; answers do not depend on
+/// which chain opened the session (the session's prefix is the same for every question).
+struct SessionCache {
+    let model: any ChainModel
+    private var current: (image: URL, session: any ChainSession)?
+
+    init(model: any ChainModel) { self.model = model }
+
+    mutating func session(image: URL) throws -> any ChainSession {
+        if let current, current.image == image { return current.session }
+        current = nil // release the previous image's cache before encoding the next
+        let session = try model.session(image: image)
+        current = (image, session)
+        return session
     }
 }

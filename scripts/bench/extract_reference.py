@@ -19,8 +19,8 @@ subquestion as headscope-extract's defaults for the built-in model:
   the span is empty);
 - the answer parsed from `[{"answer": "` + the generated text like HeadScopeQA.AnswerParser.
 
-The image is encoded (DINOv2 + connector) once per chain and reused for its subquestions, as
-HeadScope's session (one per chain) does; chains sharing an image encode it again on both sides. Unlike the engine's prefix session, `generate` recomputes the whole
+The image is encoded (DINOv2 + connector) once for consecutive chains about it and reused for
+their subquestions, as HeadScope's session does. Unlike the engine's prefix session, `generate` recomputes the whole
 prompt (image tokens included) for every subquestion: that is what the standard stack does.
 
 Prints one JSON line: items, subquestions, load/run seconds, subquestions per second (run only),
@@ -140,9 +140,12 @@ def main():
     run_start = time.perf_counter()
     answers, pooled = [], []
     with torch.no_grad():
+        last_path, projected = None, None
         for item in items:
             path = images[item["image_id"]]
-            projected = ref.connector(image_features(ref.vision, [path], ref.layers)[path][None])[0]
+            if path != last_path:  # consecutive chains about one image share its encoding, as in HeadScope
+                projected = ref.connector(image_features(ref.vision, [path], ref.layers)[path][None])[0]
+                last_path = path
             for step, sub in enumerate(item["steps"]):
                 ids = prompt_ids(tok, sub["subquestion"], item["question"], ref.n_image_tokens, ref.image_token_id)
                 x = embed_prompt(lm, ids, projected, ref.image_token_id)[None]
