@@ -39,7 +39,13 @@ def subquestion_text(subquestion, main_question):
 
 
 class Connector(nn.Module):
-    """2 x 2 pixel shuffle of the patch grid, then a two-layer GELU MLP into the decoder width."""
+    """2 x 2 pixel shuffle of the patch grid, then a two-layer GELU MLP into the decoder width.
+
+    During training the patch features can be standardised per channel first (`standardize`):
+    DINOv2's hidden states differ in scale by ~45x between layer 4 (colour; std 0.05) and layer 12
+    (shape; std 2.3). The standardisation is an affine map, so `folded_state_dict` folds it into
+    linear_1 and the saved connector is the plain two-layer MLP the engine runs (see the model
+    card for what it changed: nothing measurable in one run)."""
 
     def __init__(self, vision_dim, text_dim, hidden, shuffle=2):
         super().__init__()
@@ -47,13 +53,46 @@ class Connector(nn.Module):
         self.linear_1 = nn.Linear(vision_dim * shuffle * shuffle, hidden)
         self.act = nn.GELU()
         self.linear_2 = nn.Linear(hidden, text_dim)
+        self.register_buffer("feature_mean", torch.zeros(vision_dim), persistent=False)
+        self.register_buffer("feature_std", torch.ones(vision_dim), persistent=False)
+
+    def standardize(self, mean, std):
+        self.feature_mean.copy_(mean)
+        self.feature_std.copy_(std)
 
     def forward(self, patches):  # [B, N, D] with N a square grid, row-major
         b, n, d = patches.shape
+        patches = (patches - self.feature_mean) / self.feature_std
         side, s = int(math.isqrt(n)), self.shuffle
         x = patches.view(b, side // s, s, side // s, s, d)      # [B, gy, dy, gx, dx, D]
         x = x.permute(0, 1, 3, 2, 4, 5).reshape(b, (side // s) ** 2, s * s * d)  # (dy, dx, D) per token
         return self.linear_2(self.act(self.linear_1(x)))
+
+    def _column_stats(self):
+        """Mean and std of each linear_1 input column (the shuffle repeats the D channels)."""
+        repeat = self.shuffle * self.shuffle
+        return self.feature_mean.repeat(repeat), self.feature_std.repeat(repeat)
+
+    def folded_state_dict(self):
+        """linear_1/linear_2 weights that give the same output on raw (unstandardised) features:
+        W' = W / std (per input column), b' = b - W' mean."""
+        mean, std = self._column_stats()
+        with torch.no_grad():
+            w = self.linear_1.weight / std
+            b = self.linear_1.bias - w @ mean
+        state = {k: v.detach().clone() for k, v in self.state_dict().items()}
+        state["linear_1.weight"], state["linear_1.bias"] = w, b
+        return state
+
+    def load_folded_state_dict(self, state):
+        """The inverse of folded_state_dict under this connector's standardisation (for --init)."""
+        mean, std = self._column_stats()
+        state = dict(state)
+        with torch.no_grad():
+            w = state["linear_1.weight"]
+            state["linear_1.bias"] = state["linear_1.bias"] + w @ mean
+            state["linear_1.weight"] = w * std
+        self.load_state_dict(state)
 
 
 class LoRALinear(nn.Module):

@@ -1,10 +1,16 @@
 """Train the built-in model's connector: DINOv2-S/14 (frozen) -> pixel shuffle -> MLP -> SmolLM2-135M-Instruct (frozen).
 
-Run once, not in CI (about an hour on 2 cores; see data/builtin-model/MODEL_CARD.md):
+Run once, not in CI (hours on 2 cores; see data/builtin-model/MODEL_CARD.md for the runs so far):
 
     make setup                                   # the two pretrained towers, in .cache/weights
-    .build/debug/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
-    python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out data/builtin-model
+    .build/release/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
+    python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out /tmp/model \
+        --lora-rank 8 --bf16 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize]
+
+`--max-minutes` bounds the loop and the learning-rate schedule anneals to whichever of steps and
+minutes ends first (SIGUSR1 wraps up within ten minutes); weights are checkpointed every
+`--checkpoint-every` steps; the held-out scores are printed and written to training.json. Copy
+the two .safetensors files into data/builtin-model when they score better (`make accuracy`).
 
 The prompts are exactly the ones the pipeline sends (HeadScopeQA's SubquestionPrompt with context
 policy `none`, SmolLM2's chat template, the `<image>` placeholder expanded to the image tokens and
@@ -69,6 +75,8 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="time budget of the training loop; the schedule anneals to it (SIGUSR1 wraps up within ten minutes)")
     ap.add_argument("--checkpoint-every", type=int, default=100, help="save the weights every this many steps (0: only at the end)")
+    ap.add_argument("--standardize", action="store_true",
+                    help="standardise the patch features per channel during training (folded into linear_1 when saved)")
     ap.add_argument("--save-dtype", choices=["float32", "float16"], default="float16",
                     help="dtype of the saved connector (the engine widens float16 to float32 at load)")
     args = ap.parse_args()
@@ -98,6 +106,10 @@ def main():
     print(f"features in {time.time() - t0:.0f}s", flush=True)
 
     connector = Connector(384 * len(layers), lm.config.hidden_size, args.hidden)
+    if args.standardize:
+        patches = torch.cat([feats[p].float() for p in sorted(set(e["image"] for e in train))])
+        connector.standardize(patches.mean(0), patches.std(0).clamp(min=1e-6))
+        print(f"standardising features: channel std {patches.std(0).min():.3g}..{patches.std(0).max():.3g}", flush=True)
     n_tokens = (16 // connector.shuffle) ** 2
     embed = lm.get_input_embeddings()
     lora = add_lora(lm, args.lora_rank, args.lora_alpha) if args.lora_rank else {}
@@ -215,7 +227,7 @@ def save_weights(args, connector, lora):
     os.makedirs(args.out, exist_ok=True)
     dtype = torch.float16 if args.save_dtype == "float16" else torch.float32
     files = {"connector.safetensors": ({"multi_modal_projector." + k: v.to(dtype).contiguous()
-                                        for k, v in connector.state_dict().items()},
+                                        for k, v in connector.folded_state_dict().items()},
                                        {"layers": args.layers, "shuffle": "2"})}
     if lora:
         files["decoder-lora.safetensors"] = ({f"{name}.{part}.weight": getattr(m, part).weight.detach().to(dtype).contiguous()
@@ -231,7 +243,7 @@ def load_weights(directory, connector, lora):
     """The inverse of save_weights, for --init (widened to float32)."""
     from safetensors.torch import load_file
     c = load_file(os.path.join(directory, "connector.safetensors"))
-    connector.load_state_dict({k[len("multi_modal_projector."):]: v.float() for k, v in c.items()})
+    connector.load_folded_state_dict({k[len("multi_modal_projector."):]: v.float() for k, v in c.items()})
     if lora:
         a = load_file(os.path.join(directory, "decoder-lora.safetensors"))
         with torch.no_grad():
