@@ -87,7 +87,7 @@ $(RUN)/interventions/manifest.json: $(RUN)/probes/manifest.json $(RUN)/activatio
 ifeq ($(DEMO_SIZE),small)
 ATTRIBUTE_FLAGS ?= --masks 60 --max-images 2 --split test --knockout-stride 3
 else
-ATTRIBUTE_FLAGS ?= --masks 300 --max-images 8 --split test
+ATTRIBUTE_FLAGS ?= --masks 240 --max-images 5 --split test --knockout-stride 2
 endif
 attribute: $(RUN)/attribution/manifest.json
 
