@@ -100,7 +100,7 @@ let package = Package(
 
         // MARK: Benchmarks: the sgemm roof, engine timings and attribution runs/s (`make bench`).
         .executableTarget(name: "headscope-bench", dependencies: [
-            "HeadScopeEngine", "HeadScopeBLAS", "HeadScopeAttribute", "HeadScopeRuntime",
+            "HeadScopeCore", "HeadScopeEngine", "HeadScopeBLAS", "HeadScopeAttribute", "HeadScopeRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -117,7 +117,7 @@ let package = Package(
         // MARK: Stage 3: probes and functional heads (METHODS 1.5).
         .target(name: "HeadScopeProbe", dependencies: ["HeadScopeBLAS", "HeadScopeHDF5", "HeadScopeCore"]),
         .executableTarget(name: "headscope-extract", dependencies: [
-            "HeadScopeExtract", "HeadScopeActivations", "HeadScopeRuntime", "HeadScopeQA", "HeadScopeCore",
+            "HeadScopeExtract", "HeadScopeActivations", "HeadScopeRuntime", "HeadScopeQA", "HeadScopeCore", "HeadScopeBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "headscope-probe", dependencies: [

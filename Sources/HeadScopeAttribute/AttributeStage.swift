@@ -308,8 +308,7 @@ public struct AttributeStage {
 /// `attributions.h5`: fitted attributions of every image, both outcomes.
 public enum AttributionsFile {
     public static func save(results: [ImageResult], grid: HeadGrid, model: ModelIdentity, outcome: OutcomeKind, to url: URL) throws {
-        try AtomicFile.replace(url) { temporary in
-            let file = try HDF5File.create(temporary.path)
+        try AtomicFile.write(try HDF5File.buildImage(name: url.path) { file in
             let n = results.count
             try file.attributes.write("schema_version", Int64(1))
             try file.attributes.write("model_id", model.id)
@@ -325,7 +324,6 @@ public enum AttributionsFile {
                 try file.root.createDataset("\(name)/held_out_correlation", values: fits.map(\.heldOutCorrelation), shape: [n])
             }
             try file.root.createDataset("mean", values: Aggregation.meanAttribution(results), shape: [grid.layers, grid.heads])
-            try file.close()
-        }
+        }, to: url)
     }
 }

@@ -87,12 +87,10 @@ public enum RunsFile {
 
     /// Writes one image's runs as its own file, atomically (complete or absent).
     public static func save(_ runs: ImageRuns, to url: URL) throws {
-        try AtomicFile.replace(url) { temporary in
-            let file = try HDF5File.create(temporary.path)
+        try AtomicFile.write(try HDF5File.buildImage(name: url.path) { file in
             try file.attributes.write("schema_version", schemaVersion)
             try write(runs, into: file.root)
-            try file.close()
-        }
+        }, to: url)
     }
 
     public static func load(from url: URL) throws -> ImageRuns {
@@ -103,14 +101,12 @@ public enum RunsFile {
 
     /// Gathers every image's runs into one file (`/images/<image id>/...`), atomically.
     public static func saveCombined(_ all: [ImageRuns], to url: URL) throws {
-        try AtomicFile.replace(url) { temporary in
-            let file = try HDF5File.create(temporary.path)
+        try AtomicFile.write(try HDF5File.buildImage(name: url.path) { file in
             try file.attributes.write("schema_version", schemaVersion)
             try file.attributes.write("images", .strings(all.map(\.imageID)))
             for runs in all {
                 try write(runs, into: try file.root.createGroup("images/\(runs.imageID)"))
             }
-            try file.close()
-        }
+        }, to: url)
     }
 }

@@ -48,7 +48,8 @@ public struct GenerationResult: Sendable {
     public var promptLogits: [Float]
     public var captures: Captures
     public var stopReason: StopReason
-    /// How many cached positions of a session's prefix were reused (0 outside sessions).
+    /// How many cached positions a session reused (its prefix, and possibly more of the previous
+    /// plan-free run); 0 outside sessions.
     public var reusedLength: Int
     /// Whether a session's whole cached prefix was reused.
     public var reusedPrefix: Bool
@@ -124,13 +125,18 @@ extension VisionLanguageModel {
 }
 
 /// Several prompts sharing a prefix: the image encoding and the prefix's KV cache are computed
-/// once; each run truncates the cache back to the prefix and continues from there.
+/// once; each run truncates the cache back to what it shares with the tokens already there and
+/// continues from there.
+///
+/// Beyond the fixed prefix, a run also reuses what it has in common with the previous plan-free
+/// run (questions that begin alike, or one asked twice), as long as that run's plan only observed
+/// (captures): then the cache holds plain keys and values for its prompt and fed-back tokens.
 ///
 /// Plans are honoured exactly: attention is causal, so a plan can only change positions from the
 /// first one it addresses (`InterpretabilityPlan.firstLanguagePosition`); the session reuses the
-/// cache up to there and recomputes the rest of the prefix under the plan (`reusedLength` says how
-/// much was reused). The next run first restores the clean prefix. A plan addressing the vision
-/// tower re-encodes the image and recomputes everything. Not safe for concurrent use.
+/// cache up to there and recomputes the rest under the plan (`reusedLength` says how much was
+/// reused). A later run first restores the plain prefix. A plan addressing the vision tower
+/// re-encodes the image and recomputes everything. Not safe for concurrent use.
 public final class PrefixSession {
     public let model: VisionLanguageModel
     public let prefix: [Int]
@@ -138,8 +144,9 @@ public final class PrefixSession {
     let features: [Float]
     let featureRows: Int
     let cache: KVCache
-    /// Cache positions known to hold the plain (plan-free) prefix.
-    private var cleanLength = 0
+    /// The tokens at cache positions 0..<plain.count, whose keys and values are the plain
+    /// (plan-free) ones.
+    private var plain: [Int] = []
 
     init(model: VisionLanguageModel, prefix: [Int], images: [PixelValues]) throws {
         guard !prefix.isEmpty else { throw EngineError(.input, "empty prefix") }
@@ -153,19 +160,20 @@ public final class PrefixSession {
             throw EngineError(.input, "the prefix must hold every image token: it has \(inPrefix), the images give \(featureRows) feature rows")
         }
         cache = try model.newCache(capacity: prefix.count * 2, tokens: prefix, images: images)
-        try prefill(upTo: prefix.count)
+        try prefillPrefix(from: 0, to: prefix.count)
     }
 
-    /// Recomputes the plain prefix from `cleanLength` up to `length`.
-    private func prefill(upTo length: Int) throws {
-        cache.truncate(to: cleanLength)
-        guard cleanLength < length else { return }
+    /// Computes the plain prefix at positions `start..<end` (the cache is cut to `start` first).
+    private func prefillPrefix(from start: Int, to end: Int) throws {
+        cache.truncate(to: start)
+        plain = Array(prefix[..<start])
+        guard start < end else { return }
         let d = model.configuration.textConfig.hiddenSize
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: (length - cleanLength) * d)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: (end - start) * d)
         defer { x.deallocate() }
-        try model.embed(prefix, range: cleanLength..<length, features: features, featureRows: featureRows, into: x)
-        _ = try model.decoder.forward(x, rows: length - cleanLength, cache: cache, runtime: nil, logitRows: 0)
-        cleanLength = length
+        try model.embed(prefix, range: start..<end, features: features, featureRows: featureRows, into: x)
+        _ = try model.decoder.forward(x, rows: end - start, cache: cache, runtime: nil, logitRows: 0)
+        plain = Array(prefix[..<end])
     }
 
     /// Generates for `prefix + continuation` under `plan`.
@@ -177,11 +185,22 @@ public final class PrefixSession {
             return try model.generate(prompt: prompt, images: images, plan: plan, options: options)
         }
         let runtime = try PlanRuntime(plan, geometry: model.geometry, promptLength: prompt.count)
-        let reuse = min(prefix.count, plan.firstLanguagePosition(promptLength: prompt.count) ?? prefix.count)
-        try prefill(upTo: reuse)
+        // Reusable: positions before the plan's first, and never the last prompt position (its
+        // logits start the generation).
+        let limit = min(prompt.count - 1, plan.firstLanguagePosition(promptLength: prompt.count) ?? prompt.count)
+        var reuse = zip(plain, prompt).prefix(limit).prefix { $0.0 == $0.1 }.count
+        let prefixNeeded = min(prefix.count, limit)
+        if reuse < prefixNeeded {
+            try prefillPrefix(from: reuse, to: prefixNeeded)   // an earlier plan changed part of the prefix
+            reuse = prefixNeeded
+        }
         cache.truncate(to: reuse)
-        cleanLength = reuse   // from here on the cache holds this run's positions
-        return try model.decode(prompt: prompt, cache: cache, features: features, featureRows: featureRows,
-                                runtime: runtime, options: options, reusedLength: reuse, reused: reuse == prefix.count)
+        plain = Array(prompt[..<reuse])   // from here on the cache holds this run's positions
+        let result = try model.decode(prompt: prompt, cache: cache, features: features, featureRows: featureRows,
+                                      runtime: runtime, options: options, reusedLength: reuse, reused: reuse >= prefix.count)
+        if !plan.changesLanguageComputation {
+            plain = Array((prompt + result.tokens).prefix(cache.count))
+        }
+        return result
     }
 }

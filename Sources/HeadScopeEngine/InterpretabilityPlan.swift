@@ -213,6 +213,13 @@ public struct InterpretabilityPlan: Codable, Sendable, Hashable {
             || attentionCaptures.contains { $0.tower == .vision } || kvCaptures.contains { $0.tower == .vision }
     }
 
+    /// Whether the plan changes any decoder computation (edits, replaced keys or values, blocked
+    /// attention); a plan of captures only observes.
+    public var changesLanguageComputation: Bool {
+        edits.contains { $0.tower == .language } || kvReplacements.contains { $0.tower == .language }
+            || blocks.contains { $0.tower == .language }
+    }
+
     /// The first decoder position whose computation the plan could change or observe (nil: none).
     ///
     /// Attention is causal, so every position before it computes exactly as without the plan:

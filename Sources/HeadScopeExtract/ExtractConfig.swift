@@ -22,7 +22,7 @@ public struct ExtractConfig: Sendable {
     }
 
     public static let keys = ["prepared", "output", "model", "context", "positions", "items_per_shard", "dtype",
-                              "limit", "max_new_tokens"]
+                              "limit", "max_new_tokens", "workers"]
 
     /// Reads the `extract:` section. Paths default to `runs/<pipeline>/prepared` and
     /// `runs/<pipeline>/activations`, `<pipeline>` being the config's file name.
@@ -36,6 +36,8 @@ public struct ExtractConfig: Sendable {
         settings.itemsPerShard = try section?.int("items_per_shard", default: 16, in: 1...1_000_000) ?? 16
         settings.half = try section?.enumValue("dtype", default: StoredType.float32) == .float16
         settings.limit = try section?.optionalInt("limit", in: 1...Int.max)
+        settings.workers = try section?.int("workers", default: ExtractRunner.Settings.defaultWorkers, in: 1...1024)
+            ?? ExtractRunner.Settings.defaultWorkers
         return ExtractConfig(
             prepared: try section?.optionalPath("prepared") ?? run.appendingPathComponent("prepared"),
             output: try section?.optionalPath("output") ?? run.appendingPathComponent("activations"),
@@ -56,6 +58,7 @@ public struct ExtractConfig: Sendable {
             "context": .string(settings.contextPolicy.rawValue), "positions": .string(settings.positions.rawValue),
             "items_per_shard": .int(settings.itemsPerShard), "dtype": .string(settings.half ? "float16" : "float32"),
             "limit": settings.limit.map { .int($0) } ?? .null, "max_new_tokens": .int(maxNewTokens),
+            "workers": .int(settings.workers),
             "prompt_template": .string(SubquestionPrompt.templateID),
         ])
     }

@@ -11,7 +11,8 @@ import HeadScopeQA
 /// uninterrupted run (the model is deterministic: greedy decoding, fixed thread order). Work can
 /// be split across processes (`shardIndex`/`shardCount`): process i takes the shards whose number
 /// is i modulo the process count; whichever finishes last completes the index, and `merge()`
-/// rebuilds it from whatever is present at any time.
+/// rebuilds it from whatever is present at any time. Within a process, `workers` answer images
+/// concurrently.
 public struct ExtractRunner: Sendable {
     public struct Settings: Sendable {
         public var contextPolicy: ContextPolicy = .none
@@ -24,8 +25,17 @@ public struct ExtractRunner: Sendable {
         public var processCount: Int = 1
         /// Only the first `limit` items (for quick runs); nil for all.
         public var limit: Int?
+        /// Images answered at once in this process (`ExtractWork`): each worker takes the next run
+        /// of chains about one image and answers it in its own session, so the content does not
+        /// depend on the number of workers. On CPUs, workers on one BLAS thread each use the cores
+        /// better than one worker on all of them (a small decoder's matrix products are too small
+        /// to split well across cores).
+        public var workers: Int = 1
 
         public init() {}
+
+        /// One worker per core.
+        public static var defaultWorkers: Int { ProcessInfo.processInfo.activeProcessorCount }
     }
 
     public var prepared: PreparedDataset
@@ -88,31 +98,34 @@ public struct ExtractRunner: Sendable {
             Log.info("resuming: \(present.count) of \(count) shards are complete; \(mine.count) to do here (\(itemsToDo) items)")
         }
         let progress = ProgressReporter(label: "extract", total: stepsToDo, unit: "subquestions", mode: progressMode)
-        var rowsWritten = 0
-        var tally: [String: (correct: Int, total: Int)] = [:]
-        var sessions = SessionCache(model: model)
-        for shard in mine {
-            var rows: [ActivationRow] = []
-            for item in shardItems(shard) {
-                let session = try sessions.session(image: prepared.imageURL(of: item))
-                rows += try answerChain(item, in: session) { progress.advance(by: 1) }
+        let work = ExtractWork(shards: mine.map { ($0, shardItems($0)) })
+        DispatchQueue.concurrentPerform(iterations: max(1, min(settings.workers, work.runs.count))) { _ in
+            while let next = work.take() {
+                do {
+                    // One session per run of chains about one image: its content depends on those
+                    // items only (not on which worker ran it, or on what ran before a resume).
+                    let run = work.runs[next]
+                    let session = try model.session(image: prepared.imageURL(of: run.items[run.items.startIndex]))
+                    var rows: [ActivationRow] = []
+                    for item in run.items { rows += try answerChain(item, in: session) { progress.advance(by: 1) } }
+                    guard let shardRows = work.finish(next, rows: rows) else { continue }
+                    try ShardFile.write(shardRows, attributes: attributes, index: run.shard, count: count,
+                                        to: store.shardURL(index: run.shard, count: count))
+                    work.written(shardRows)
+                } catch {
+                    work.fail(error)
+                }
             }
-            do {
-                try ShardFile.write(rows, attributes: attributes, index: shard, count: count,
-                                    to: store.shardURL(index: shard, count: count))
-            } catch let error as StoreError where error.shortage != nil {
-                throw outOfSpace(error, count: count)
-            }
-            rowsWritten += rows.count
-            for row in rows where row.tokenIndex <= 0 {
-                tally[row.function, default: (0, 0)].total += 1
-                if row.correct { tally[row.function, default: (0, 0)].correct += 1 }
-            }
+        }
+        if let error = work.error {
+            _ = progress.finish()
+            if let error = error as? StoreError, error.shortage != nil { throw outOfSpace(error, count: count) }
+            throw error
         }
         _ = progress.finish()
         let report = try store.buildIndex()
-        return Summary(shardsWritten: mine.count, shardsSkipped: present.count, rowsWritten: rowsWritten,
-                       correctByFunction: tally, index: report, seconds: Date().timeIntervalSince(start))
+        return Summary(shardsWritten: work.shards, shardsSkipped: present.count, rowsWritten: work.rows,
+                       correctByFunction: work.tally, index: report, seconds: Date().timeIntervalSince(start))
     }
 
     /// A shard that could not be written for lack of space, explained with what is kept and how
@@ -169,24 +182,5 @@ public struct ExtractRunner: Sendable {
             onStep()
         }
         return rows
-    }
-}
-
-/// The session of the image being answered: consecutive chains about one image (CogShapes writes
-/// a scene's questions together) share its encoding and prompt prefix instead of recomputing them.
-/// Only the last image is kept, so memory does not grow with the dataset; answers do not depend on
-/// which chain opened the session (the session's prefix is the same for every question).
-struct SessionCache {
-    let model: any ChainModel
-    private var current: (image: URL, session: any ChainSession)?
-
-    init(model: any ChainModel) { self.model = model }
-
-    mutating func session(image: URL) throws -> any ChainSession {
-        if let current, current.image == image { return current.session }
-        current = nil // release the previous image's cache before encoding the next
-        let session = try model.session(image: image)
-        current = (image, session)
-        return session
     }
 }

@@ -140,6 +140,20 @@ public final class HDF5File: Sendable {
     /// failure (the file may then be incomplete). Closing twice is an error of kind `.closed`.
     public func close() throws { _ = try core.close(takingImage: false) }
 
+    /// Builds a file in memory with `build` (see `createInMemory`) and returns its bytes, for the
+    /// caller to write atomically: a full disk is then an ordinary write error, never a failure
+    /// inside HDF5.
+    public static func buildImage(name: String, _ build: (HDF5File) throws -> Void) throws -> Data {
+        let file = try createInMemory(name: name)
+        do {
+            try build(file)
+        } catch {
+            try? file.close()
+            throw error
+        }
+        return try file.closeReturningImage()
+    }
+
     /// Flushes and closes the file like `close()`, returning the complete file's bytes (for a
     /// file from `createInMemory`, what to write to disk; readable by any HDF5 reader).
     public func closeReturningImage() throws -> Data {

@@ -1,4 +1,5 @@
 import Foundation
+import HeadScopeCore
 
 /// A JSON value that keeps object keys in the order they were written.
 ///
@@ -108,23 +109,7 @@ public enum OrderedJSON: Equatable, Sendable {
     }
 
     private static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        out += JSONText.quoted(s)
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HeadScopeCore
 import HeadScopeHDF5
 
@@ -11,8 +12,8 @@ public enum ScoresFile {
 
     public static func write(to path: String, results: ProbeResults, design: ProbeDesign,
                              options: ProbeOptions, slugs: [String], provenance: [String: String]) throws {
-        let file = try HDF5File.create(path)
-        do {
+        let url = URL(fileURLWithPath: path)
+        try AtomicFile.write(try HDF5File.buildImage(name: path) { file in
             let g = results.geometry
             let root = file.root
             try root.attributes.write("schema_version", schemaVersion)
@@ -65,11 +66,7 @@ public enum ScoresFile {
                 try group.createDataset("test_rows", values: rows.testRows.map(Int64.init), shape: [rows.testRows.count])
                 try group.createDataset("test_labels", values: rows.testLabels.map { Int8($0) }, shape: [rows.testLabels.count])
             }
-            try file.close()
-        } catch {
-            try? file.close()
-            throw error
-        }
+        }, to: url)
     }
 
     /// File-name-safe, distinct names for functions: lowercase letters and digits, `-` between.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeadScopeCore
 
 /// `headscope-bench`: timings of the engine and of the sgemm roof it is measured against
 /// (`make bench` runs both next to the transformers reference; see docs/benchmarks.md).
@@ -33,28 +34,11 @@ func printJSON(_ fields: [(String, Any)]) {
     func number(_ d: Double) -> String { d.isFinite ? String(d) : "null" }
     let body = fields.map { key, value -> String in
         switch value {
-        case let s as String: return "\"\(key)\": \(jsonString(s))"
+        case let s as String: return "\"\(key)\": \(JSONText.quoted(s))"
         case let d as Double: return "\"\(key)\": \(number(d))"
         case let a as [Double]: return "\"\(key)\": [\(a.map(number).joined(separator: ", "))]"
         default: return "\"\(key)\": \(value)"
         }
     }
     print("{" + body.joined(separator: ", ") + "}")
-}
-
-/// A JSON string literal (quotes, backslashes and control characters escaped).
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-        }
-    }
-    return out + "\""
 }

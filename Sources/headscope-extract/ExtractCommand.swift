@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeadScopeActivations
+import HeadScopeBLAS
 import HeadScopeCore
 import HeadScopeExtract
 import HeadScopeQA
@@ -46,6 +47,8 @@ struct ExtractCommand: ParsableCommand {
     var shardIndex: Int?
     @Option(name: .customLong("shard-count"), help: "Number of processes sharing the work (default: SLURM_ARRAY_TASK_COUNT, else 1).")
     var shardCount: Int?
+    @Option(help: "Shards answered at once, each worker on its share of the cores (default: one per core).")
+    var workers: Int?
     @Flag(help: "Only rebuild index.h5 over the shards present and report the missing ones.")
     var merge = false
 
@@ -64,6 +67,8 @@ struct ExtractCommand: ParsableCommand {
             let preparedManifest = try Manifest.load(stageDirectory: config.prepared, expectingStage: "prepare",
                                                      remedy: "re-run `make prepare`")
             _ = preparedManifest
+            // Workers split the cores; each one's matrix products run on its share.
+            BLAS.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount / config.settings.workers)
             let runtime = try RuntimeLoader.load(model: config.model)
             let model = RuntimeChainModel(runtime: runtime, maxNewTokens: config.maxNewTokens)
             let runner = ExtractRunner(prepared: prepared, model: model, store: store, settings: config.settings)
@@ -94,7 +99,9 @@ struct ExtractCommand: ParsableCommand {
             guard let prepared, let output else {
                 throw StageError("pass --config pipelines/<name>.yaml, or --prepared <dir> and --output <dir>")
             }
-            result = ExtractConfig(prepared: path(prepared), output: path(output), model: "builtin", settings: .init())
+            var settings = ExtractRunner.Settings()
+            settings.workers = ExtractRunner.Settings.defaultWorkers
+            result = ExtractConfig(prepared: path(prepared), output: path(output), model: "builtin", settings: settings)
         }
         if let prepared { result.prepared = path(prepared) }
         if let output { result.output = path(output) }
@@ -107,6 +114,10 @@ struct ExtractCommand: ParsableCommand {
         }
         if half { result.settings.half = true }
         if let limit { result.settings.limit = limit }
+        if let workers {
+            guard workers > 0 else { throw StageError("--workers must be at least 1") }
+            result.settings.workers = workers
+        }
         if let maxNewTokens {
             guard maxNewTokens > 0 else { throw StageError("--max-new-tokens must be at least 1") }
             result.maxNewTokens = maxNewTokens

@@ -7,7 +7,15 @@ import HeadScopeRuntime
 enum CaptureWriter {
     static func write(_ turn: GeneratedTurn, layout: PromptLayout, plan: InterpretabilityPlan, identity: ModelIdentity,
                       userText: String, assistantPrefix: String, to url: URL) throws {
-        let file = try HDF5File.create(url.path)
+        // Built in memory and written in one piece: a full disk fails the write, not HDF5.
+        let image = try HDF5File.buildImage(name: url.path) { file in
+            try fill(file, turn, layout: layout, plan: plan, identity: identity, userText: userText, assistantPrefix: assistantPrefix)
+        }
+        try image.write(to: url, options: .atomic)
+    }
+
+    private static func fill(_ file: HDF5File, _ turn: GeneratedTurn, layout: PromptLayout, plan: InterpretabilityPlan,
+                             identity: ModelIdentity, userText: String, assistantPrefix: String) throws {
         let root = file.root
         let attributes = root.attributes
         try attributes.write("format", "headscope-run-captures-v1")
@@ -50,7 +58,6 @@ enum CaptureWriter {
             try g.attributes.write("tower", c.tower.rawValue)
             try g.attributes.write("key_count", Int64(c.keyCount))
         }
-        try file.close()
     }
 
     private static func index(_ group: HDF5Group, _ name: String, _ values: [Int]) throws {

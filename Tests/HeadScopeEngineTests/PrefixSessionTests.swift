@@ -24,6 +24,34 @@ struct PrefixSessionTests {
         #expect(try session.generate(continuation: suffix, options: .init(maxNewTokens: 8)).tokens == golden)
     }
 
+    @Test("a run reuses what it shares with the previous plan-free run, and only that")
+    func reuseBeyondThePrefix() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let (prefix, suffix) = Self.split(f)
+        let session = try f.model.session(prefix: prefix, images: [f.pixels])
+        let capture = InterpretabilityPlan(zCaptures: [CaptureRequest(positions: .range(f.prompt.count - 1, f.prompt.count + 8))])
+        let first = try session.generate(continuation: suffix, plan: capture, options: .init(maxNewTokens: 6))
+        #expect(first.reusedLength == prefix.count)
+        // The same prompt again: everything but the last prompt position comes from the cache.
+        let again = try session.generate(continuation: suffix, plan: capture, options: .init(maxNewTokens: 6))
+        #expect(again.reusedLength == f.prompt.count - 1)
+        // A prompt sharing all but its last two tokens with it.
+        let variant = Array(suffix.dropLast(2)) + [suffix[suffix.count - 2] == 7 ? 8 : 7, 9]
+        let shared = try session.generate(continuation: variant, options: .init(maxNewTokens: 6))
+        #expect(shared.reusedLength == f.prompt.count - 2)
+        let fresh = try f.model.generate(prompt: prefix + suffix, images: [f.pixels], plan: capture, options: .init(maxNewTokens: 6))
+        let freshVariant = try f.model.generate(prompt: prefix + variant, images: [f.pixels], options: .init(maxNewTokens: 6))
+        #expect(again.tokens == fresh.tokens && first.tokens == fresh.tokens && shared.tokens == freshVariant.tokens)
+        expectClose(again.captures.z[0].values, fresh.captures.z[0].values, relative: 1e-4, absolute: 2e-5, label: "z again")
+        expectClose(shared.promptLogits, freshVariant.promptLogits, relative: 1e-4, absolute: 2e-5, label: "variant logits")
+        // An edited run is not reused by the next one beyond the edit's first position.
+        let edit = InterpretabilityPlan(edits: [HeadEdit(layer: 1, head: 0, positions: .list([f.prompt.count - 3]), operation: .zero)])
+        _ = try session.generate(continuation: suffix, plan: edit, options: .init(maxNewTokens: 6))
+        let after = try session.generate(continuation: suffix, options: .init(maxNewTokens: 6))
+        #expect(after.reusedLength == f.prompt.count - 3)
+        expectClose(after.promptLogits, fresh.promptLogits, relative: 1e-4, absolute: 2e-5, label: "after an edit")
+    }
+
     @Test("a plan that stays after the prefix reuses it; captures equal the full run")
     func planAfterPrefix() throws {
         let f = try EngineFixture("llava_clip_llama")

@@ -13,6 +13,7 @@ final class FakeModel: ChainModel, @unchecked Sendable {
     let failAfter: Int?
     var turns = 0
     var prompts: [String] = []
+    let lock = NSLock()
 
     init(layers: Int = 2, heads: Int = 3, headDim: Int = 4, failAfter: Int? = nil) {
         (self.layers, self.heads, self.headDim, self.failAfter) = (layers, heads, headDim, failAfter)
@@ -29,9 +30,11 @@ final class FakeModel: ChainModel, @unchecked Sendable {
         let model: FakeModel
         let image: String
         func answer(_ userText: String, positions: PositionPolicy) throws -> AnsweredTurn {
-            if let limit = model.failAfter, model.turns >= limit { throw Crash() }
-            model.turns += 1
-            model.prompts.append(userText)
+            try model.lock.withLock {   // workers answer concurrently
+                if let limit = model.failAfter, model.turns >= limit { throw Crash() }
+                model.turns += 1
+                model.prompts.append(userText)
+            }
             var hash: UInt64 = 1469598103934665603
             for byte in (image + userText).utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
             let width = model.layers * model.heads * model.headDim
@@ -127,6 +130,41 @@ final class FakeModel: ChainModel, @unchecked Sendable {
                                        settings: settings { $0.processIndex = 1; $0.processCount = 2 }, progressMode: .silent).run()
         #expect(second.index.isComplete)
         let a = try contents(single), b = try contents(split)
+        #expect(a.z == b.z && a.answers == b.answers)
+    }
+
+    @Test func workersWriteTheSameStoreAsOneWorker() throws {
+        let data = try prepared(items: 9)
+        let single = ActivationStore(directory: try TestSupport.scratchDirectory("acts"))
+        _ = try ExtractRunner(prepared: data, model: FakeModel(), store: single, settings: settings(), progressMode: .silent).run()
+        let parallel = ActivationStore(directory: try TestSupport.scratchDirectory("acts"))
+        let model = FakeModel()
+        let summary = try ExtractRunner(prepared: data, model: model, store: parallel,
+                                        settings: settings { $0.workers = 3 }, progressMode: .silent).run()
+        #expect(summary.shardsWritten == 5 && summary.rowsWritten == 27 && summary.index.isComplete)
+        #expect(model.turns == 27)
+        #expect(summary.correctByFunction["Low-Level Vision Reception"]! == (5, 9))
+        let a = try contents(single), b = try contents(parallel)
+        #expect(a.z == b.z && a.answers == b.answers && a.correct == b.correct && a.functions == b.functions)
+    }
+
+    @Test func aFailingWorkerStopsTheRunAndFinishedShardsResume() throws {
+        let data = try prepared(items: 9)
+        let store = ActivationStore(directory: try TestSupport.scratchDirectory("acts"))
+        #expect(throws: FakeModel.Crash.self) {
+            try ExtractRunner(prepared: data, model: FakeModel(failAfter: 14), store: store,
+                              settings: settings { $0.workers = 2 }, progressMode: .silent).run()
+        }
+        let kept = try store.presentShards(count: 5)
+        #expect(kept.count < 5)
+        let resumed = FakeModel()
+        let summary = try ExtractRunner(prepared: data, model: resumed, store: store,
+                                        settings: settings { $0.workers = 2 }, progressMode: .silent).run()
+        #expect(summary.shardsSkipped == kept.count && summary.index.isComplete)
+        #expect(resumed.turns == 27 - 6 * kept.count + (kept.contains(4) ? 3 : 0))
+        let reference = ActivationStore(directory: try TestSupport.scratchDirectory("acts"))
+        _ = try ExtractRunner(prepared: data, model: FakeModel(), store: reference, settings: settings(), progressMode: .silent).run()
+        let a = try contents(reference), b = try contents(store)
         #expect(a.z == b.z && a.answers == b.answers)
     }
 

@@ -63,7 +63,12 @@ struct LlavaFolderTests {
         let first = try session.lastPositionLogits(userText: "Is the cube red?", assistantPrefix: "", plan: plan)
         let again = try session.lastPositionLogits(userText: "Is the cube red?", assistantPrefix: "", plan: plan)
         #expect(first.captures.z.first?.positions == layout.rolePositions)
-        #expect(first.logits == again.logits)
+        // The second run reuses the first one's prompt up to the role positions it captures, so it
+        // computes fewer rows at once: equal up to float rounding.
+        if let problem = mismatch(first.logits, again.logits, relative: 1e-5, absolute: 1e-6, label: "again vs first") {
+            Issue.record("\(problem)")
+        }
+        #expect(again.captures.z.first?.values.count == first.captures.z.first?.values.count)
         // The same prompt run from scratch (no session) gives the same logits.
         let pixels = try runtime.imageInput.pixels(of: Self.fixture.appendingPathComponent("image.png"))
         let direct = try runtime.model.forward(tokens: layout.ids, images: [pixels], logits: .last)

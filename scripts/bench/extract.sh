@@ -62,12 +62,14 @@ results=.cache/bench/extract-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 : > "$results"
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads HEADSCOPE_PROGRESS=off
 
+# Both sides get $threads cores: transformers as intra-op threads, headscope-extract as workers on
+# one BLAS thread each (its default on a machine with $threads cores).
 # One measured run of each side on the first $n items (globals: n, round, subquestions, out).
 tag() { echo "{\"bench\": \"extract\", \"impl\": \"$1\", \"items\": $n, \"subquestions\": $subquestions, \"round\": $round, \"threads\": $threads}"; }
 run_headscope() {
   python3 scripts/bench/timed.py --tag "$(tag headscope)" --stdout "$out/headscope.txt" -- \
     "$bin/headscope-extract" --prepared "$prepared" --output "$out/activations" --model builtin \
-    --limit "$n" --max-new-tokens "$max_new" >> "$results"
+    --limit "$n" --max-new-tokens "$max_new" --workers "$threads" >> "$results"
 }
 run_reference() {
   python3 scripts/bench/timed.py --tag "$(tag transformers)" --stdout "$out/reference.txt" -- \

@@ -189,9 +189,15 @@ def image_features(vision, paths, layers, batch=16):
 
 def prompt_ids(tok, subquestion, main_question, n_image_tokens, image_token_id):
     """Token ids of the pipeline's prompt, ending with the primed answer prefix."""
-    text = IMAGE_TOKEN + "\n" + subquestion_text(subquestion, main_question)
+    return chat_ids(tok, subquestion_text(subquestion, main_question), n_image_tokens, image_token_id, ANSWER_PREFIX)
+
+
+def chat_ids(tok, user_text, n_image_tokens, image_token_id, assistant_prefix=""):
+    """Token ids of one user turn (the image, then `user_text`) in the chat template, the
+    assistant turn opened and primed with `assistant_prefix`."""
+    text = IMAGE_TOKEN + "\n" + user_text
     prompt = tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
-    prompt += ANSWER_PREFIX
+    prompt += assistant_prefix
     before, after = prompt.split(IMAGE_TOKEN)
     return tok(before, add_special_tokens=False)["input_ids"] + [image_token_id] * n_image_tokens + \
         tok(after, add_special_tokens=False)["input_ids"]

@@ -27,7 +27,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from cogshapes_skills import subquestion_skill  # noqa: E402
 from onnx_dinov2 import dinov2_model  # noqa: E402
-from builtin_model import (Connector, add_lora, embed_prompt, image_features,  # noqa: E402
+from builtin_model import (Connector, add_lora, chat_ids, image_features,  # noqa: E402
                            load_language_model, prompt_ids)
 
 
@@ -45,6 +45,54 @@ def build_examples(prepared, split):
                                  main=item["question"], answer=step["answer"], function=step["function"],
                                  kind=item.get("tags", {}).get("task", "?")))
     return examples
+
+
+CAPTION_REQUESTS = {"left-right": "List the objects from left to right.",
+                    "reading": "List the objects row by row, top to bottom, left to right."}
+
+
+def row_word(y, height=224):
+    return "top" if y < height / 3 else "middle" if y < 2 * height / 3 else "bottom"
+
+
+def scene_caption(objects, order="reading"):
+    """A dense description of a CogShapes scene: "3 objects from left to right: small blue square
+    at the middle, ...", each object's size, colour, shape and row. Every object's attributes are
+    supervised at once, so the connector learns to make image tokens the decoder can read (LLaVA's
+    caption stage) faster than from one-word answers.
+
+    `order`: "reading" lists objects by row band of the 8 x 8 token grid, then left to right,
+    which is the order the decoder sees the image tokens in; "left-right" sorts by x alone, which
+    asks the decoder to recover columns from a row-major sequence (the first caption run used it
+    and learnt the object count but not the attributes; see the model card)."""
+    if order == "left-right":
+        ordered = sorted(objects, key=lambda o: (o["center"][0], o["center"][1]))
+        head = "from left to right"
+    else:
+        ordered = sorted(objects, key=lambda o: (o["center"][1] // 28, o["center"][0]))
+        head = "row by row"
+    parts = [f"{o['size']} {o['color']} {o['shape']} at the {row_word(o['center'][1])}" for o in ordered]
+    return f"{len(ordered)} objects {head}: " + ", ".join(parts) + "."
+
+
+def build_captions(prepared, split, order="reading"):
+    """One caption example per image of `split` (the image's split is its items' split)."""
+    split_of = {}
+    for line in open(os.path.join(prepared, "items.jsonl")):
+        item = json.loads(line)
+        split_of[item["image_id"]] = item["split"]
+    examples = []
+    for line in open(os.path.join(prepared, "images.jsonl")):
+        image = json.loads(line)
+        if split_of.get(image["id"]) == split:
+            examples.append(dict(image=os.path.join(prepared, image["file"]),
+                                 answer=scene_caption(image["annotations"]["objects"], order), order=order))
+    return examples
+
+
+def encode_caption(tok, example, n_image_tokens, image_token_id):
+    ids = chat_ids(tok, CAPTION_REQUESTS[example["order"]], n_image_tokens, image_token_id)
+    return ids, tok(example["answer"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
 
 
 def encode(tok, example, n_image_tokens, image_token_id):
@@ -75,6 +123,14 @@ def main():
     ap.add_argument("--max-minutes", type=float, default=0,
                     help="time budget of the training loop; the schedule anneals to it (SIGUSR1 wraps up within ten minutes)")
     ap.add_argument("--checkpoint-every", type=int, default=100, help="save the weights every this many steps (0: only at the end)")
+    ap.add_argument("--caption-steps", type=int, default=0,
+                    help="steps of a first stage training the connector alone on scene captions (0: none)")
+    ap.add_argument("--caption-minutes", type=float, default=0, help="time budget of the caption stage")
+    ap.add_argument("--caption-mix", type=float, default=0.0,
+                    help="share of each subquestion batch given to captions (keeps the caption signal)")
+    ap.add_argument("--caption-order", choices=["reading", "left-right"], default="reading",
+                    help="object order in the captions (see scene_caption)")
+    ap.add_argument("--caption-eval", type=int, default=30, help="held-out images captioned after the caption stage")
     ap.add_argument("--standardize", action="store_true",
                     help="standardise the patch features per channel during training (folded into linear_1 when saved)")
     ap.add_argument("--save-dtype", choices=["float32", "float16"], default="float16",
@@ -116,98 +172,141 @@ def main():
     lora_params = [p for m in lora.values() for p in (m.lora_A.weight, m.lora_B.weight)]
     if args.init:
         load_weights(args.init, connector, lora)
-    groups = [dict(params=list(connector.parameters()), lr=args.lr)]
-    if lora_params:
-        groups.append(dict(params=lora_params, lr=args.lora_lr))
-    opt = torch.optim.AdamW(groups, weight_decay=0.0)
-    steps = args.steps or int(args.epochs * len(train) / args.batch)
-    peak = [g["lr"] for g in groups]
-
-    def set_lr(fraction):
-        """Warm-up over the first 5%, then cosine decay to zero. `fraction` is the larger of the
-        step fraction and the time-budget fraction, so a run cut short by --max-minutes (on a
-        busy machine) still ends annealed instead of stopping at full learning rate."""
-        f = min(1.0, fraction)
-        factor = f / 0.05 if f < 0.05 else 0.5 * (1 + math.cos(math.pi * (f - 0.05) / 0.95))
-        for g, lr in zip(opt.param_groups, peak):
-            g["lr"] = lr * max(factor, 0.0)
     encoded = [encode(tok, e, n_tokens, image_token_id) for e in train]
-    losses = []
+    captions = build_captions(args.prepared, "train", args.caption_order)
+    caption_encoded = [encode_caption(tok, e, n_tokens, image_token_id) for e in captions]
+    wrap = {}
 
-    def batch_forward(indices, examples, enc):
-        seqs = [enc[i][0] + enc[i][1] for i in indices]
+    def batch_forward(batch):
+        """Mean over examples of the next-token loss on the targets of `batch`: [(prompt ids, target ids, image path)]."""
+        seqs = [p + t for p, t, _ in batch]
         width = max(len(s) for s in seqs)
         ids = torch.full((len(seqs), width), tok.pad_token_id or 0, dtype=torch.long)
         labels = torch.full((len(seqs), width), -100, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for r, i in enumerate(indices):
-            p, t = enc[i]
-            s = p + t
-            ids[r, :len(s)] = torch.tensor(s)
-            labels[r, len(p):len(s)] = torch.tensor(t)
-            mask[r, :len(s)] = 1
+        for r, (p, t, _) in enumerate(batch):
+            ids[r, :len(p) + len(t)] = torch.tensor(p + t)
+            labels[r, len(p):len(p) + len(t)] = torch.tensor(t)
+            mask[r, :len(p) + len(t)] = 1
         is_image = ids == image_token_id
         x = embed(ids.clamp(max=embed.num_embeddings - 1))
-        projected = connector(torch.stack([feats[examples[i]["image"]] for i in indices]))
+        projected = connector(torch.stack([feats[path] for _, _, path in batch]))
         x = x.clone()
         x[is_image] = projected.reshape(-1, projected.shape[-1])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
-            return lm(inputs_embeds=x, attention_mask=mask, labels=labels).loss
+            logits = lm(inputs_embeds=x, attention_mask=mask).logits
+        # Each example weighs the same whatever its target length (a caption has ~50 target
+        # tokens, a subquestion's answer ~4).
+        per_token = torch.nn.functional.cross_entropy(logits[:, :-1].float().transpose(1, 2), labels[:, 1:],
+                                                      ignore_index=-100, reduction="none")
+        counts = (labels[:, 1:] != -100).sum(1).clamp(min=1)
+        return (per_token.sum(1) / counts).mean()
 
-    order = []
-    t_train = time.time()
-    wrap = {}
+    def sampler(examples, enc):
+        """Endless shuffled epochs over `examples`: next(n) -> n (prompt, target, image) triples."""
+        order = []
 
-    def progress(step):
-        """Schedule position in [0, 1]: the larger of the step and time-budget fractions; after
-        SIGUSR1, a straight run from where it was to the end over ten minutes."""
-        f = step / steps
-        if args.max_minutes:
-            f = max(f, (time.time() - t_train) / (60 * args.max_minutes))
-        if wrap:
-            f = max(f, wrap["f"] + (1 - wrap["f"]) * (time.time() - wrap["t"]) / 600)
-        return f
+        def draw(n):
+            nonlocal order
+            out = []
+            while len(out) < n:
+                if not order:
+                    order = list(range(len(examples))); random.shuffle(order)
+                i = order.pop()
+                out.append((enc[i][0], enc[i][1], examples[i]["image"]))
+            return out
+        return draw
+
+    def train_phase(name, groups, steps, minutes, draw):
+        """AdamW over `groups` for `steps` (or `minutes`, whichever ends first): warm-up over the
+        first 5%, then cosine decay to zero. The schedule position is the larger of the step and
+        time fractions, so a run cut short by the time budget (a busy machine) still ends
+        annealed; SIGUSR1 anneals from where it is to the end over ten minutes."""
+        opt = torch.optim.AdamW(groups, weight_decay=0.0)
+        peak = [g["lr"] for g in groups]
+        t_phase, losses = time.time(), []
+        wrap.clear()
+        for step in range(steps):
+            f = step / steps
+            if minutes:
+                f = max(f, (time.time() - t_phase) / (60 * minutes))
+            if "t" in wrap:
+                f = max(f, wrap["f"] + (1 - wrap["f"]) * (time.time() - wrap["t"]) / 600)
+            if f >= 1:
+                print(f"{name}: schedule ended after {step} of {steps} steps", flush=True)
+                break
+            factor = f / 0.05 if f < 0.05 else 0.5 * (1 + math.cos(math.pi * (f - 0.05) / 0.95))
+            for g, lr in zip(opt.param_groups, peak):
+                g["lr"] = lr * max(factor, 0.0)
+            wrap["f_now"] = f
+            loss = batch_forward(draw())
+            opt.zero_grad(); loss.backward(); opt.step()
+            losses.append(loss.item())
+            if step % 25 == 0 or step == steps - 1:
+                print(f"{name} step {step}/{steps} loss {np.mean(losses[-25:]):.4f} lr {opt.param_groups[0]['lr']:.2e} ({time.time() - t0:.0f}s)", flush=True)
+            if args.checkpoint_every and step % args.checkpoint_every == args.checkpoint_every - 1:
+                save_weights(args, connector, lora)
+        return losses
 
     def wrap_up(signum, frame):
-        wrap.update(f=progress(len(losses)), t=time.time())
+        wrap.update(f=wrap.get("f_now", 0), t=time.time())
         print("SIGUSR1: annealing and stopping within ten minutes", flush=True)
     signal.signal(signal.SIGUSR1, wrap_up)
-    for step in range(steps):
-        if not order:
-            order = list(range(len(train))); random.shuffle(order)
-        idx, order = order[:args.batch], order[args.batch:]
-        f = progress(step)
-        if f >= 1:
-            print(f"schedule ended after {step} of {steps} steps", flush=True)
-            break
-        set_lr(f)
-        loss = batch_forward(idx, train, encoded)
-        opt.zero_grad(); loss.backward(); opt.step()
-        losses.append(loss.item())
-        if step % 25 == 0 or step == steps - 1:
-            print(f"step {step}/{steps} loss {np.mean(losses[-25:]):.4f} lr {opt.param_groups[0]['lr']:.2e} ({time.time() - t0:.0f}s)", flush=True)
-        if args.checkpoint_every and step % args.checkpoint_every == args.checkpoint_every - 1:
-            save_weights(args, connector, lora)
 
+    def generate(prompt, image, max_new_tokens):
+        ids = torch.tensor([prompt])
+        with torch.no_grad():
+            x = embed(ids.clamp(max=embed.num_embeddings - 1)).clone()
+            x[ids == image_token_id] = connector(feats[image][None])[0]
+            out = lm.generate(inputs_embeds=x, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+                              do_sample=False, pad_token_id=tok.eos_token_id)
+        return tok.decode(out[0], skip_special_tokens=True)
+
+    def caption_accuracy(examples):
+        """Greedy captions of held-out images against their gold captions: the share with the
+        right object count and the share of object phrases right in place."""
+        right_count, phrases, right = 0, 0, 0
+        for e in examples:
+            got = generate(chat_ids(tok, CAPTION_REQUESTS[e["order"]], n_tokens, image_token_id), e["image"], 96).strip()
+            want_head, want = e["answer"].rstrip(".").split(": ", 1)
+            got_head, _, got_list = got.rstrip(".").partition(": ")
+            right_count += got_head == want_head
+            want, got_list = want.split(", "), got_list.split(", ")
+            phrases += len(want)
+            right += sum(a == b for a, b in zip(want, got_list))
+        return dict(images=len(examples), count=right_count / max(1, len(examples)), objects=right / max(1, phrases),
+                    sample=[got, examples[-1]["answer"]] if examples else [])
+
+    history = {}
+    if args.caption_steps:
+        # Stage 1 (LLaVA's alignment stage): the connector alone, on scene captions.
+        print(f"caption stage: {len(captions)} training images", flush=True)
+        draw = sampler(captions, caption_encoded)
+        history["caption"] = train_phase("caption", [dict(params=list(connector.parameters()), lr=args.lr)],
+                                         args.caption_steps, args.caption_minutes, lambda: draw(args.batch))
+        history["caption_eval"] = caption_accuracy(build_captions(args.prepared, "test", args.caption_order)[:args.caption_eval])
+        print("caption eval:", json.dumps(history["caption_eval"]), flush=True)
+    # Stage 2: connector and LoRA on the pipeline's subquestions, with a share of captions mixed in.
+    groups = [dict(params=list(connector.parameters()), lr=args.lr)]
+    if lora_params:
+        groups.append(dict(params=lora_params, lr=args.lora_lr))
+    steps = args.steps or int(args.epochs * len(train) / args.batch)
+    n_captions = round(args.batch * args.caption_mix)
+    draw_q, draw_c = sampler(train, encoded), sampler(captions, caption_encoded)
+    losses = train_phase("subquestions", groups, steps, args.max_minutes,
+                         lambda: draw_q(args.batch - n_captions) + draw_c(n_captions))
     # Held-out accuracy with greedy decoding (the pipeline's judge lives in Swift; here exact
     # match after lower-casing, enough to steer training).
     random.Random(args.seed).shuffle(test)
     per_label, per_kind, per_skill = (collections.defaultdict(list) for _ in range(3))
     samples = []
-    with torch.no_grad():
-        for e in test[:args.eval_items]:
-            p, _ = encode(tok, e, n_tokens, image_token_id)
-            ids = torch.tensor([p])
-            x = embed(ids.clamp(max=embed.num_embeddings - 1)).clone()
-            x[ids == image_token_id] = connector(feats[e["image"]][None])[0]
-            out = lm.generate(inputs_embeds=x, attention_mask=torch.ones_like(ids), max_new_tokens=8,
-                              do_sample=False, pad_token_id=tok.eos_token_id)
-            text = tok.decode(out[0], skip_special_tokens=True)
-            answer = text.split('"')[0].strip().lower()
-            ok = answer == e["answer"].strip().lower()
-            samples.append(dict(subquestion=e["subquestion"], expected=e["answer"], got=text))
-            per_label[e["function"]].append(ok); per_kind[e["kind"]].append(ok)
-            per_skill[subquestion_skill(e["subquestion"])].append(ok)
+    for e in test[:args.eval_items]:
+        text = generate(encode(tok, e, n_tokens, image_token_id)[0], e["image"], 8)
+        answer = text.split('"')[0].strip().lower()
+        ok = answer == e["answer"].strip().lower()
+        samples.append(dict(subquestion=e["subquestion"], expected=e["answer"], got=text))
+        per_label[e["function"]].append(ok); per_kind[e["kind"]].append(ok)
+        per_skill[subquestion_skill(e["subquestion"])].append(ok)
     report = {"per_function": {k: float(np.mean(v)) for k, v in sorted(per_label.items())},
               "per_kind": {k: float(np.mean(v)) for k, v in sorted(per_kind.items())},
               "per_skill": {k: [float(np.mean(v)), len(v)] for k, v in sorted(per_skill.items())},
@@ -215,8 +314,13 @@ def main():
     print(json.dumps(report, indent=2))
 
     save_weights(args, connector, lora)
-    json.dump(dict(args=vars(args), steps=len(losses), seconds=round(time.time() - t0), final_loss=float(np.mean(losses[-50:])),
-                   loss_curve=[float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)], eval=report),
+    caption_stage = None
+    if "caption" in history:
+        c = history["caption"]
+        caption_stage = dict(steps=len(c), loss_curve=[float(np.mean(c[i:i + 25])) for i in range(0, len(c), 25)],
+                             eval=history["caption_eval"])
+    json.dump(dict(args=vars(args), steps=len(losses), caption_stage=caption_stage, seconds=round(time.time() - t0),
+                   final_loss=float(np.mean(losses[-50:])), loss_curve=[float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)], eval=report),
               open(os.path.join(args.out, "training.json"), "w"), indent=2)
 
 
