@@ -5,7 +5,11 @@ Run once, not in CI (hours on 2 cores; see data/builtin-model/MODEL_CARD.md for 
     make setup                                   # the two pretrained towers, in .cache/weights
     .build/release/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
     python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out /tmp/model \
-        --lora-rank 8 --bf16 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize]
+        --lora-rank 8 --bf16 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize] \
+        [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
+
+`--caption-steps` first trains the connector alone on dense scene captions (LLaVA's alignment
+stage; `scene_caption`), then the subquestion stage keeps `--caption-mix` of each batch for them.
 
 `--max-minutes` bounds the loop and the learning-rate schedule anneals to whichever of steps and
 minutes ends first (SIGUSR1 wraps up within ten minutes); weights are checkpointed every
