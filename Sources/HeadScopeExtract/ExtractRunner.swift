@@ -117,12 +117,11 @@ public struct ExtractRunner: Sendable {
                 }
             }
         }
+        _ = progress.finish()
         if let error = work.error {
-            _ = progress.finish()
             if let error = error as? StoreError, error.shortage != nil { throw outOfSpace(error, count: count) }
             throw error
         }
-        _ = progress.finish()
         let report = try store.buildIndex()
         return Summary(shardsWritten: work.shards, shardsSkipped: present.count, rowsWritten: work.rows,
                        correctByFunction: work.tally, index: report, seconds: Date().timeIntervalSince(start))
