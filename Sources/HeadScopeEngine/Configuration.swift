@@ -155,6 +155,10 @@ public struct ModelConfiguration: Codable, Sendable {
     /// transformers LLaVA key; HeadScope's built-in model uses it): each `s x s` block of patches
     /// becomes one token whose features are the block's patches in (row, column) order.
     public var projectorPixelShuffle: Int?
+    /// When set to `c`, each patch's features are followed by its mean normalised colour over a
+    /// `c x c` grid of cells (`PatchColors`; not a transformers key: HeadScope's built-in model
+    /// uses it because DINOv2 features carry little colour).
+    public var patchColorCells: Int?
     /// The vision tower of a Qwen2-VL / Qwen2.5-VL checkpoint (`vision_config` there); see
     /// `QwenVLConfiguration.swift`.
     public var qwenVision: QwenVisionConfiguration?
@@ -165,7 +169,7 @@ public struct ModelConfiguration: Codable, Sendable {
         case projectorHiddenAct = "projector_hidden_act", visionFeatureLayer = "vision_feature_layer"
         case visionFeatureSelectStrategy = "vision_feature_select_strategy"
         case multimodalProjectorBias = "multimodal_projector_bias", tieWordEmbeddings = "tie_word_embeddings"
-        case projectorPixelShuffle = "projector_pixel_shuffle"
+        case projectorPixelShuffle = "projector_pixel_shuffle", patchColorCells = "patch_color_cells"
     }
 
     enum RootKeys: String, CodingKey { case modelType = "model_type" }
@@ -175,7 +179,7 @@ public struct ModelConfiguration: Codable, Sendable {
     public init(text: TextConfiguration, vision: VisionConfiguration? = nil, imageTokenId: Int? = nil,
                 projectorHiddenAct: String? = nil, visionFeatureLayer: IntOrList? = nil,
                 visionFeatureSelectStrategy: String? = nil, projectorPixelShuffle: Int? = nil,
-                multimodalProjectorBias: Bool? = nil) {
+                patchColorCells: Int? = nil, multimodalProjectorBias: Bool? = nil) {
         modelType = vision == nil ? text.modelType : "llava"
         textConfig = text
         visionConfig = vision
@@ -184,6 +188,7 @@ public struct ModelConfiguration: Codable, Sendable {
         self.visionFeatureLayer = visionFeatureLayer
         self.visionFeatureSelectStrategy = visionFeatureSelectStrategy
         self.projectorPixelShuffle = projectorPixelShuffle
+        self.patchColorCells = patchColorCells
         self.multimodalProjectorBias = multimodalProjectorBias
         tieWordEmbeddings = text.tieWordEmbeddings
     }
@@ -216,6 +221,7 @@ public struct ModelConfiguration: Codable, Sendable {
         multimodalProjectorBias = try c.decodeIfPresent(Bool.self, forKey: .multimodalProjectorBias)
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings)
         projectorPixelShuffle = try c.decodeIfPresent(Int.self, forKey: .projectorPixelShuffle)
+        patchColorCells = try c.decodeIfPresent(Int.self, forKey: .patchColorCells)
     }
 
     /// Reads and validates `config.json`, turning decoding failures into messages naming the key.
@@ -267,6 +273,9 @@ public struct ModelConfiguration: Codable, Sendable {
             }
             if let s = projectorPixelShuffle, s < 1 {
                 throw EngineError(.configuration, "projector_pixel_shuffle must be at least 1, found \(s)", location: location)
+            }
+            if let c = patchColorCells, c < 1 || v.patchSize % c != 0 {
+                throw EngineError(.configuration, "patch_color_cells must divide patch_size \(v.patchSize), found \(c)", location: location)
             }
             if let layers = visionFeatureLayer?.values, layers.isEmpty {
                 throw EngineError(.configuration, "vision_feature_layer is an empty list", location: location)

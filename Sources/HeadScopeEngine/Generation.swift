@@ -117,6 +117,58 @@ extension VisionLanguageModel {
                                 captures: runtime.finish(), stopReason: reason, reusedLength: reusedLength, reusedPrefix: reused)
     }
 
+    /// Greedy decoding of several prompts at once, each continuing its own cache (which already
+    /// holds the prompt's first `cache.count` positions) under its own plan: every step feeds one
+    /// token per unfinished prompt through one batched decoder pass. Each prompt stops by the
+    /// rules of `decode` and gives the same tokens as decoding it alone (values agree to float
+    /// rounding: the matrix products run over more rows).
+    func decodeBatch(prompts: [[Int]], caches: [KVCache], runtimes: [PlanRuntime], features: [Float], featureRows: Int,
+                     options: GenerationOptions, reusedLength: Int, reused: Bool) throws -> [GenerationResult] {
+        let d = configuration.textConfig.hiddenSize, vocab = configuration.textConfig.vocabSize
+        let n = prompts.count
+        let newRows = zip(prompts, caches).map { $0.count - $1.count }
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: max(newRows.reduce(0, +), n, 1) * d)
+        defer { x.deallocate() }
+        var row = 0
+        for (prompt, cache) in zip(prompts, caches) {
+            try embed(prompt, range: cache.count..<prompt.count, features: features, featureRows: featureRows, into: x + row * d)
+            row += prompt.count - cache.count
+        }
+        var logits = try decoder.forward(x, segments: (0..<n).map {
+            DecoderSegment(rows: newRows[$0], cache: caches[$0], runtime: runtimes[$0], logitRows: 1)
+        })
+        let promptLogits = logits
+        let eos = Set(options.eosTokenIds ?? configuration.eosTokenIds)
+        var generated = [[Int]](repeating: [], count: n)
+        var reasons = [StopReason](repeating: .maxTokens, count: n)
+        var active = options.maxNewTokens > 0 ? Array(0..<n) : []
+        while !active.isEmpty {
+            // Each unfinished prompt picks its token; those going on feed it back with logits,
+            // those done feed it without (feedLastToken) or leave.
+            var feed: [(index: Int, token: Int, goesOn: Bool)] = []
+            for i in active {
+                var best = 0
+                for v in 1..<vocab where logits[i][v] > logits[i][best] { best = v }
+                generated[i].append(best)
+                var done = generated[i].count >= options.maxNewTokens
+                if eos.contains(best) { reasons[i] = .endOfSequence; done = true }
+                else if let stop = options.stop, stop(generated[i]) { reasons[i] = .stopPredicate; done = true }
+                if !done || options.feedLastToken { feed.append((i, best, !done)) }
+            }
+            guard !feed.isEmpty else { break }
+            for (r, f) in feed.enumerated() { try decoder.embed([f.token][0..<1], into: x + r * d) }
+            let out = try decoder.forward(x, segments: feed.map {
+                DecoderSegment(rows: 1, cache: caches[$0.index], runtime: runtimes[$0.index], logitRows: $0.goesOn ? 1 : 0)
+            })
+            for (f, l) in zip(feed, out) where f.goesOn { logits[f.index] = l }
+            active = feed.filter(\.goesOn).map(\.index)
+        }
+        return (0..<n).map { i in
+            GenerationResult(tokens: generated[i], promptLength: prompts[i].count, promptLogits: promptLogits[i],
+                             captures: runtimes[i].finish(), stopReason: reasons[i], reusedLength: reusedLength, reusedPrefix: reused)
+        }
+    }
+
     /// Starts a session whose prompts all begin with `prefix` (e.g. system text and the image):
     /// the image is encoded and the prefix prefilled once.
     public func session(prefix: [Int], images: [PixelValues] = []) throws -> PrefixSession {
@@ -165,15 +217,21 @@ public final class PrefixSession {
 
     /// Computes the plain prefix at positions `start..<end` (the cache is cut to `start` first).
     private func prefillPrefix(from start: Int, to end: Int) throws {
+        try prefillPlain(prefix, from: start, to: end)
+    }
+
+    /// Computes plain (plan-free) keys and values of `tokens` at positions `start..<end` after the
+    /// first `start` (the cache is cut to `start` first; `tokens` must begin with the cached ones).
+    private func prefillPlain(_ tokens: [Int], from start: Int, to end: Int) throws {
         cache.truncate(to: start)
-        plain = Array(prefix[..<start])
+        plain = Array(tokens[..<start])
         guard start < end else { return }
         let d = model.configuration.textConfig.hiddenSize
         let x = UnsafeMutablePointer<Float>.allocate(capacity: (end - start) * d)
         defer { x.deallocate() }
-        try model.embed(prefix, range: start..<end, features: features, featureRows: featureRows, into: x)
+        try model.embed(tokens, range: start..<end, features: features, featureRows: featureRows, into: x)
         _ = try model.decoder.forward(x, rows: end - start, cache: cache, runtime: nil, logitRows: 0)
-        plain = Array(prefix[..<end])
+        plain = Array(tokens[..<end])
     }
 
     /// Generates for `prefix + continuation` under `plan`.
@@ -202,5 +260,47 @@ public final class PrefixSession {
             plain = Array((prompt + result.tokens).prefix(cache.count))
         }
         return result
+    }
+
+    /// Generates for `prefix + continuation` of every continuation at once, each under its plan:
+    /// the positions all prompts share (beyond the prefix too, e.g. a common instruction) are
+    /// computed once, then each prompt continues its own copy of the cache and every decoding
+    /// step feeds all unfinished prompts through one batched pass, reading the weights once for
+    /// all of them. Gives what calling `generate` for each in turn gives (the same tokens; values
+    /// within float rounding). Plans that change the decoder or touch the vision tower, and
+    /// multimodal-RoPE models, run one at a time.
+    public func generateBatch(continuations: [[Int]], plans: [InterpretabilityPlan]? = nil,
+                              options: GenerationOptions = .init()) throws -> [GenerationResult] {
+        let plans = plans ?? Array(repeating: InterpretabilityPlan(), count: continuations.count)
+        guard plans.count == continuations.count else {
+            throw EngineError(.input, "\(continuations.count) continuations but \(plans.count) plans")
+        }
+        if continuations.count < 2 || cache.mropePositions != nil
+            || plans.contains(where: { $0.touchesVision || $0.changesLanguageComputation }) {
+            return try zip(continuations, plans).map { try generate(continuation: $0, plan: $1, options: options) }
+        }
+        guard continuations.allSatisfy({ !$0.isEmpty }) else {
+            throw EngineError(.input, "empty continuation: the last prompt token must be new")
+        }
+        let prompts = continuations.map { prefix + $0 }
+        // Shared: what every prompt has in common, short of each one's last position (its logits
+        // start its generation) and of the first position its plan observes.
+        var shared = prompts[0].count
+        for (prompt, plan) in zip(prompts, plans) {
+            let limit = min(prompt.count - 1, plan.firstLanguagePosition(promptLength: prompt.count) ?? prompt.count)
+            shared = min(shared, limit, zip(prompts[0], prompt).prefix { $0.0 == $0.1 }.count)
+        }
+        var reuse = zip(plain, prompts[0]).prefix(shared).prefix { $0.0 == $0.1 }.count
+        let prefixNeeded = min(prefix.count, shared)
+        if reuse < prefixNeeded {
+            try prefillPrefix(from: reuse, to: prefixNeeded)
+            reuse = prefixNeeded
+        }
+        try prefillPlain(prompts[0], from: reuse, to: shared)
+        let caches = prompts.map { cache.copy(capacity: $0.count + 8) }
+        let runtimes = try zip(plans, prompts).map { try PlanRuntime($0, geometry: model.geometry, promptLength: $1.count) }
+        return try model.decodeBatch(prompts: prompts, caches: caches, runtimes: runtimes, features: features,
+                                     featureRows: featureRows, options: options, reusedLength: shared,
+                                     reused: shared >= prefix.count)
     }
 }

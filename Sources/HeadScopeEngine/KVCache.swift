@@ -49,6 +49,19 @@ public final class KVCache: @unchecked Sendable {
     /// Marks `newCount` positions as held (after every layer has written its rows).
     func setCount(_ newCount: Int) { count = newCount }
 
+    /// A cache holding a copy of this one's positions, with room for `capacity` (it grows on demand):
+    /// sequences that share a prefix each continue their own copy.
+    func copy(capacity: Int) -> KVCache {
+        let copy = KVCache(layers: layers, rowWidth: rowWidth, capacity: max(capacity, count))
+        for l in 0..<layers {
+            copy.keys[l].update(from: keys[l], count: count * rowWidth)
+            copy.values[l].update(from: values[l], count: count * rowWidth)
+        }
+        copy.count = count
+        copy.mropePositions = mropePositions
+        return copy
+    }
+
     /// Forgets every position from `length` on.
     public func truncate(to length: Int) { count = min(count, max(0, length)) }
 }

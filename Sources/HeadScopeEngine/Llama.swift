@@ -89,52 +89,73 @@ final class LanguageDecoder: @unchecked Sendable {
     /// layer, appending to `cache`; returns logits `[logitRows, vocab]` for the last `logitRows`.
     func forward(_ x: UnsafeMutablePointer<Float>, rows: Int, cache: KVCache, runtime: PlanRuntime?,
                  logitRows: Int) throws -> [Float] {
+        try forward(x, segments: [DecoderSegment(rows: rows, cache: cache, runtime: runtime, logitRows: logitRows)])[0]
+    }
+
+    /// Runs several sequences' new positions through every layer at once: `x` holds the segments'
+    /// rows one after the other. Norms, projections and the MLP are matrix products over all rows
+    /// (the weights are read once for every sequence, which is what makes batched decoding pay);
+    /// RoPE, the cache, attention and the plan hooks work per segment, on its own cache and plan.
+    /// Returns each segment's logits, `[logitRows, vocab]`.
+    func forward(_ x: UnsafeMutablePointer<Float>, segments: [DecoderSegment]) throws -> [[Float]] {
         let c = config, d = c.hiddenSize, hd = c.resolvedHeadDim
         let hq = c.numAttentionHeads * hd, hkv = c.kvHeads * hd
-        let start = cache.count, total = start + rows
-        if let window = c.slidingWindow, c.modelType == "qwen2", c.useSlidingWindow ?? false, total > window {
-            throw EngineError(.unsupported, "sequence of \(total) tokens exceeds Qwen2's sliding window \(window); Qwen2 sliding-window layers are not implemented")
+        let rows = segments.reduce(0) { $0 + $1.rows }
+        var offsets: [Int] = [], starts: [Int] = [], next = 0
+        for s in segments {
+            let start = s.cache.count, total = start + s.rows
+            if let window = c.slidingWindow, c.modelType == "qwen2", c.useSlidingWindow ?? false, total > window {
+                throw EngineError(.unsupported, "sequence of \(total) tokens exceeds Qwen2's sliding window \(window); Qwen2 sliding-window layers are not implemented")
+            }
+            s.cache.reserve(total)
+            s.runtime?.beginChunk(.language, start: start, count: s.rows, keyCount: total)
+            offsets.append(next)
+            starts.append(start)
+            next += s.rows
         }
-        cache.reserve(total)
-        runtime?.beginChunk(.language, start: start, count: rows, keyCount: total)
 
         let inner = c.intermediateSize, width = hq + 2 * hkv
-        let h = UnsafeMutablePointer<Float>.allocate(capacity: rows * d)
-        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
-        let z = UnsafeMutablePointer<Float>.allocate(capacity: rows * hq)
-        let gu = UnsafeMutablePointer<Float>.allocate(capacity: rows * 2 * inner)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: rows * inner)
+        let h = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1) * d)
+        let qkv = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1) * width)
+        let z = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1) * hq)
+        let gu = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1) * 2 * inner)
+        let m = UnsafeMutablePointer<Float>.allocate(capacity: max(rows, 1) * inner)
         defer { [h, qkv, z, gu, m].forEach { $0.deallocate() } }
 
-        let rotation = cache.mropePositions.map { rope.table(start: start, rows: rows, positions: $0, sections: mropeSections) }
-            ?? rope.table(start: start, rows: rows)
+        let rotations = zip(segments, starts).map { s, start in
+            s.cache.mropePositions.map { rope.table(start: start, rows: s.rows, positions: $0, sections: mropeSections) }
+                ?? rope.table(start: start, rows: s.rows)
+        }
         for (l, layer) in layers.enumerated() {
-            let plan = runtime?.layer(.language, l)
             layer.inputNorm(x, rows: rows, into: h)
             layer.qkv(h, rows: rows, into: qkv)
-            // Queries stay in the fused buffer (rotated in place, read with its row stride); keys
-            // and values move to the cache, the keys rotated there.
-            let kRows = cache.keys(l) + start * hkv, vRows = cache.values(l) + start * hkv
-            let rows3 = UncheckedSendable(value: (qkv, kRows, vRows))
-            forEachRowRange(rows, costPerRow: 2 * hkv) { range in
-                let (qkv, kRows, vRows) = rows3.value
-                for r in range {
-                    let row = qkv + r * width
-                    (kRows + r * hkv).update(from: row + hq, count: hkv)
-                    (vRows + r * hkv).update(from: row + hq + hkv, count: hkv)
+            for (i, s) in segments.enumerated() where s.rows > 0 {
+                let start = starts[i], q = qkv + offsets[i] * width, zs = z + offsets[i] * hq
+                let plan = s.runtime?.layer(.language, l)
+                // Queries stay in the fused buffer (rotated in place, read with its row stride);
+                // keys and values move to the cache, the keys rotated there.
+                let kRows = s.cache.keys(l) + start * hkv, vRows = s.cache.values(l) + start * hkv
+                let rows3 = UncheckedSendable(value: (q, kRows, vRows))
+                forEachRowRange(s.rows, costPerRow: 2 * hkv) { range in
+                    let (q, kRows, vRows) = rows3.value
+                    for r in range {
+                        let row = q + r * width
+                        (kRows + r * hkv).update(from: row + hq, count: hkv)
+                        (vRows + r * hkv).update(from: row + hq + hkv, count: hkv)
+                    }
                 }
-            }
-            rope.apply(qkv, rows: rows, heads: c.numAttentionHeads, table: rotation, rowStride: width)
-            rope.apply(kRows, rows: rows, heads: c.kvHeads, table: rotation)
-            if let plan, let runtime, !plan.kvCaptures.isEmpty {
-                runtime.recordKV(.language, plan, keys: kRows, values: vRows, rows: rows)
-            }
-            kernel.run(queries: qkv, keys: cache.keys(l), values: cache.values(l), rows: rows, keyCount: total,
-                       queryStart: start, z: z, plan: plan, runtime: runtime, tower: .language, queryStride: width)
-            if let plan, let runtime {
-                applyEdits(plan, z: z, rows: rows, start: start, queryHeads: c.numAttentionHeads, headDim: hd,
-                           promptLength: runtime.promptLength, tower: .language)
-                if !plan.zCaptures.isEmpty { runtime.recordZ(.language, plan, z: z, rows: rows) }
+                rope.apply(q, rows: s.rows, heads: c.numAttentionHeads, table: rotations[i], rowStride: width)
+                rope.apply(kRows, rows: s.rows, heads: c.kvHeads, table: rotations[i])
+                if let plan, let runtime = s.runtime, !plan.kvCaptures.isEmpty {
+                    runtime.recordKV(.language, plan, keys: kRows, values: vRows, rows: s.rows)
+                }
+                kernel.run(queries: q, keys: s.cache.keys(l), values: s.cache.values(l), rows: s.rows, keyCount: start + s.rows,
+                           queryStart: start, z: zs, plan: plan, runtime: s.runtime, tower: .language, queryStride: width)
+                if let plan, let runtime = s.runtime {
+                    applyEdits(plan, z: zs, rows: s.rows, start: start, queryHeads: c.numAttentionHeads, headDim: hd,
+                               promptLength: runtime.promptLength, tower: .language)
+                    if !plan.zCaptures.isEmpty { runtime.recordZ(.language, plan, z: zs, rows: s.rows) }
+                }
             }
             layer.o(z, rows: rows, into: x, accumulate: true)
             layer.postAttentionNorm(x, rows: rows, into: h)
@@ -142,14 +163,34 @@ final class LanguageDecoder: @unchecked Sendable {
             activation.gated(gu, rows: rows, width: inner, into: m)
             layer.down(m, rows: rows, into: x, accumulate: true)
         }
-        cache.setCount(total)
+        for (s, start) in zip(segments, starts) { s.cache.setCount(start + s.rows) }
 
-        let n = min(logitRows, rows)
-        guard n > 0 else { return [] }
-        let last = x + (rows - n) * d
-        norm(last, rows: n, into: h)
+        // The LM head runs once over the wanted rows of every segment, gathered (normed) into h.
+        let wanted = segments.map { min($0.logitRows, $0.rows) }
+        let n = wanted.reduce(0, +)
+        guard n > 0 else { return segments.map { _ in [] } }
+        var k = 0
+        for (i, s) in segments.enumerated() where wanted[i] > 0 {
+            norm(x + (offsets[i] + s.rows - wanted[i]) * d, rows: wanted[i], into: h + k * d)
+            k += wanted[i]
+        }
         var logits = [Float](repeating: 0, count: n * c.vocabSize)
         logits.withUnsafeMutableBufferPointer { lmHead(h, rows: n, into: $0.baseAddress!) }
-        return logits
+        if segments.count == 1 { return [logits] }
+        var out: [[Float]] = [], row = 0
+        for w in wanted {
+            out.append(Array(logits[(row * c.vocabSize)..<((row + w) * c.vocabSize)]))
+            row += w
+        }
+        return out
     }
+}
+
+/// One sequence's share of a batched decoder pass (`LanguageDecoder.forward(_:segments:)`): `rows`
+/// new positions appended to `cache` under `runtime`'s plan, logits for the last `logitRows`.
+struct DecoderSegment {
+    let rows: Int
+    let cache: KVCache
+    let runtime: PlanRuntime?
+    let logitRows: Int
 }

@@ -34,6 +34,8 @@ public final class VisionLanguageModel: @unchecked Sendable {
     let featureLayers: [Int]
     let dropsClassToken: Bool
     let pixelShuffle: Int
+    /// Cells per patch side of the patch colours appended to each patch's features (0: none).
+    let colorCells: Int
     /// The vision tower and merger of Qwen2-VL / Qwen2.5-VL checkpoints (`Qwen2VL.swift`).
     let qwenTower: QwenVisionTower?
 
@@ -72,7 +74,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
         decoder = try LanguageDecoder(store, config.textConfig, tieEmbeddings: tie)
         qwenTower = try Self.qwenTower(config, store, decoder)
         guard let v = config.visionConfig else {
-            vision = nil; projector = nil; featureLayers = []; dropsClassToken = false; pixelShuffle = 1
+            vision = nil; projector = nil; featureLayers = []; dropsClassToken = false; pixelShuffle = 1; colorCells = 0
             return
         }
         switch v.modelType {
@@ -90,16 +92,22 @@ public final class VisionLanguageModel: @unchecked Sendable {
         }
         dropsClassToken = (config.visionFeatureSelectStrategy ?? "default") == "default"
         pixelShuffle = config.projectorPixelShuffle ?? 1
+        colorCells = config.patchColorCells ?? 0
         guard config.imageToken != nil else {
             throw EngineError(.configuration, "missing required key \"image_token_index\"", location: location)
         }
         let bias = config.multimodalProjectorBias ?? true, t = config.textConfig.hiddenSize
         projector = Projector(
             linear1: try Linear(store, "multi_modal_projector.linear_1",
-                                in: v.hiddenSize * featureLayers.count * pixelShuffle * pixelShuffle,
+                                in: Self.patchWidth(v, layers: featureLayers.count, colorCells: colorCells) * pixelShuffle * pixelShuffle,
                                 out: projectorWidth(store, t), bias: bias),
             linear2: try Linear(store, "multi_modal_projector.linear_2", in: projectorWidth(store, t), out: t, bias: bias),
             activation: try Activation(named: config.projectorHiddenAct ?? "gelu", location: location))
+    }
+
+    /// Features per patch before the pixel shuffle: the selected hidden states, then the colours.
+    private static func patchWidth(_ v: VisionConfiguration, layers: Int, colorCells: Int) -> Int {
+        v.hiddenSize * layers + (colorCells > 0 ? PatchColors.width(cells: colorCells) : 0)
     }
 
     var geometry: [Tower: TowerGeometry] {
@@ -130,11 +138,21 @@ public final class VisionLanguageModel: @unchecked Sendable {
             let skip = dropsClassToken ? 1 : 0
             var n = tokens - skip
             guard n > 0 else { throw EngineError(.input, "the image gives no patch tokens (\(tokens) tokens before selection)") }
-            let width = d * featureLayers.count
+            let width = Self.patchWidth(vision.config, layers: featureLayers.count, colorCells: colorCells)
             var selected = [Float](repeating: 0, count: n * width)
             for (i, layer) in featureLayers.enumerated() {
                 guard let s = states[layer]?.pointer else { continue }
                 for r in 0..<n { for j in 0..<d { selected[r * width + i * d + j] = s[(r + skip) * d + j] } }
+            }
+            if colorCells > 0 {
+                let patch = vision.config.patchSize
+                guard (pixels.height / patch) * (pixels.width / patch) == n else {
+                    throw EngineError(.input, "patch colours need one patch token per \(patch)-pixel patch; the image gives \(n) tokens for \(pixels.width) x \(pixels.height) pixels")
+                }
+                try selected.withUnsafeMutableBufferPointer {
+                    try PatchColors.write(pixels, patch: patch, cells: colorCells, into: $0.baseAddress!,
+                                          stride: width, offset: d * featureLayers.count)
+                }
             }
             if pixelShuffle > 1 { (selected, n) = try shuffle(selected, tokens: n, width: width) }
             let inner = projector.linear1.outFeatures

@@ -22,6 +22,16 @@ public protocol ChainSession {
     /// Generates the answer to one user turn (the image comes first, as the chat template places
     /// it) and returns `z` pooled by `positions`.
     func answer(_ userText: String, positions: PositionPolicy) throws -> AnsweredTurn
+    /// `answer` for several independent user turns: the same turns, possibly faster (answered
+    /// together).
+    func answerAll(_ userTexts: [String], positions: PositionPolicy) throws -> [AnsweredTurn]
+}
+
+extension ChainSession {
+    /// One turn at a time.
+    public func answerAll(_ userTexts: [String], positions: PositionPolicy) throws -> [AnsweredTurn] {
+        try userTexts.map { try answer($0, positions: positions) }
+    }
 }
 
 /// One answered turn: the generated text and the `z` rows of the answer.

@@ -22,7 +22,7 @@ public struct ExtractConfig: Sendable {
     }
 
     public static let keys = ["prepared", "output", "model", "context", "positions", "items_per_shard", "dtype",
-                              "limit", "max_new_tokens", "workers"]
+                              "limit", "max_new_tokens", "workers", "batch"]
 
     /// Reads the `extract:` section. Paths default to `runs/<pipeline>/prepared` and
     /// `runs/<pipeline>/activations`, `<pipeline>` being the config's file name.
@@ -38,6 +38,7 @@ public struct ExtractConfig: Sendable {
         settings.limit = try section?.optionalInt("limit", in: 1...Int.max)
         settings.workers = try section?.int("workers", default: ExtractRunner.Settings.defaultWorkers, in: 1...1024)
             ?? ExtractRunner.Settings.defaultWorkers
+        settings.batch = try section?.int("batch", default: 8, in: 1...1024) ?? 8
         return ExtractConfig(
             prepared: try section?.optionalPath("prepared") ?? run.appendingPathComponent("prepared"),
             output: try section?.optionalPath("output") ?? run.appendingPathComponent("activations"),
@@ -58,7 +59,7 @@ public struct ExtractConfig: Sendable {
             "context": .string(settings.contextPolicy.rawValue), "positions": .string(settings.positions.rawValue),
             "items_per_shard": .int(settings.itemsPerShard), "dtype": .string(settings.half ? "float16" : "float32"),
             "limit": settings.limit.map { .int($0) } ?? .null, "max_new_tokens": .int(maxNewTokens),
-            "workers": .int(settings.workers),
+            "workers": .int(settings.workers), "batch": .int(settings.batch),
             "prompt_template": .string(SubquestionPrompt.templateID),
         ])
     }

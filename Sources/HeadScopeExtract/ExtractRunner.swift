@@ -31,6 +31,10 @@ public struct ExtractRunner: Sendable {
         /// better than one worker on all of them (a small decoder's matrix products are too small
         /// to split well across cores).
         public var workers: Int = 1
+        /// Subquestions of one image answered together when the context policy does not feed the
+        /// model's own answers back (`none`, `gold`: every prompt is known up front). Each decoding
+        /// step then reads the weights once for the whole batch; the answers are the same.
+        public var batch: Int = 8
 
         public init() {}
 
@@ -106,8 +110,7 @@ public struct ExtractRunner: Sendable {
                     // items only (not on which worker ran it, or on what ran before a resume).
                     let run = work.runs[next]
                     let session = try model.session(image: prepared.imageURL(of: run.items[run.items.startIndex]))
-                    var rows: [ActivationRow] = []
-                    for item in run.items { rows += try answerChain(item, in: session) { progress.advance(by: 1) } }
+                    let rows = try answerChains(run.items, in: session) { progress.advance(by: $0) }
                     guard let shardRows = work.finish(next, rows: rows) else { continue }
                     try ShardFile.write(shardRows, attributes: attributes, index: run.shard, count: count,
                                         to: store.shardURL(index: run.shard, count: count))
@@ -157,29 +160,60 @@ public struct ExtractRunner: Sendable {
         }
     }
 
-    /// Answers every subquestion of one chain in order, feeding context by policy.
-    func answerChain(_ item: PreparedDataset.Item, in session: any ChainSession, onStep: () -> Void) throws -> [ActivationRow] {
-        let steps = item.steps.map { (subquestion: $0.subquestion, answer: $0.answer) }
-        var modelAnswers: [String] = []
+    /// Answers every subquestion of `items` (chains about one image), feeding context by policy;
+    /// `onSteps` hears how many subquestions each answer call finished.
+    ///
+    /// When the policy feeds back the model's own answers, each chain goes one step at a time;
+    /// otherwise every prompt is known up front and they go to the session `batch` at a time.
+    func answerChains(_ items: ArraySlice<PreparedDataset.Item>, in session: any ChainSession,
+                      onSteps: (Int) -> Void) throws -> [ActivationRow] {
         var rows: [ActivationRow] = []
-        for (index, step) in item.steps.enumerated() {
-            let context = SubquestionPrompt.context(policy: settings.contextPolicy, index: index, steps: steps,
-                                                    modelAnswers: modelAnswers)
-            let prompt = SubquestionPrompt(subquestion: step.subquestion, mainQuestion: item.question, context: context)
-            let turn = try session.answer(prompt.text, positions: settings.positions)
-            let parsed = AnswerParser.parse(SubquestionPrompt.answerPrefix + turn.generated)
-            let correct = judge.judge(answer: parsed.answer, reference: step.answer, options: item.options)
-            modelAnswers.append(parsed.answer)
-            for (tokenIndex, z) in turn.z.enumerated() {
-                rows.append(ActivationRow(
-                    itemID: item.id, step: index, function: step.function, subquestion: step.subquestion,
-                    referenceAnswer: step.answer, modelAnswer: parsed.answer, rawOutput: turn.generated, correct: correct,
-                    answerStart: turn.answerStart, answerLength: turn.answerLength,
-                    tokenIndex: settings.positions == .allTokens ? tokenIndex : -1,
-                    image: prepared.images[item.imageID] ?? "", split: item.split, z: z))
+        if settings.contextPolicy == .model || settings.batch <= 1 {
+            for item in items {
+                var modelAnswers: [String] = []
+                for index in item.steps.indices {
+                    let prompt = self.prompt(item, index, modelAnswers: modelAnswers)
+                    let turn = try session.answer(prompt.text, positions: settings.positions)
+                    let stepRows = self.rows(item, index, turn)
+                    modelAnswers.append(stepRows.answer)
+                    rows += stepRows.rows
+                    onSteps(1)
+                }
             }
-            onStep()
+            return rows
+        }
+        let steps = items.flatMap { item in item.steps.indices.map { (item: item, index: $0) } }
+        for start in stride(from: 0, to: steps.count, by: settings.batch) {
+            let batch = steps[start..<min(start + settings.batch, steps.count)]
+            let turns = try session.answerAll(batch.map { prompt($0.item, $0.index, modelAnswers: []).text },
+                                              positions: settings.positions)
+            for (step, turn) in zip(batch, turns) { rows += self.rows(step.item, step.index, turn).rows }
+            onSteps(batch.count)
         }
         return rows
+    }
+
+    /// The prompt of step `index` of `item` under the context policy.
+    func prompt(_ item: PreparedDataset.Item, _ index: Int, modelAnswers: [String]) -> SubquestionPrompt {
+        let steps = item.steps.map { (subquestion: $0.subquestion, answer: $0.answer) }
+        let context = SubquestionPrompt.context(policy: settings.contextPolicy, index: index, steps: steps,
+                                                modelAnswers: modelAnswers)
+        return SubquestionPrompt(subquestion: item.steps[index].subquestion, mainQuestion: item.question, context: context)
+    }
+
+    /// The parsed, judged answer of step `index` of `item` and its activation rows.
+    func rows(_ item: PreparedDataset.Item, _ index: Int, _ turn: AnsweredTurn) -> (answer: String, rows: [ActivationRow]) {
+        let step = item.steps[index]
+        let parsed = AnswerParser.parse(SubquestionPrompt.answerPrefix + turn.generated)
+        let correct = judge.judge(answer: parsed.answer, reference: step.answer, options: item.options)
+        let rows = turn.z.enumerated().map { tokenIndex, z in
+            ActivationRow(
+                itemID: item.id, step: index, function: step.function, subquestion: step.subquestion,
+                referenceAnswer: step.answer, modelAnswer: parsed.answer, rawOutput: turn.generated, correct: correct,
+                answerStart: turn.answerStart, answerLength: turn.answerLength,
+                tokenIndex: settings.positions == .allTokens ? tokenIndex : -1,
+                image: prepared.images[item.imageID] ?? "", split: item.split, z: z)
+        }
+        return (parsed.answer, rows)
     }
 }

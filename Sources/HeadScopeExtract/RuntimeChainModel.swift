@@ -44,14 +44,26 @@ public struct RuntimeChainModel: ChainModel {
         }
 
         func answer(_ userText: String, positions: PositionPolicy) throws -> AnsweredTurn {
+            try answerAll([userText], positions: positions)[0]
+        }
+
+        /// Generated together (`VLMSession.generateAll`), each under its own capture plan.
+        func answerAll(_ userTexts: [String], positions: PositionPolicy) throws -> [AnsweredTurn] {
             let prefix = SubquestionPrompt.answerPrefix
-            let promptLength = try session.layout(userText: userText, assistantPrefix: prefix).ids.count
+            let promptLengths = try userTexts.map { try session.layout(userText: $0, assistantPrefix: prefix).ids.count }
             // Capture the last prompt position and every generated position; pick after generation.
-            let plan = InterpretabilityPlan(zCaptures: [
-                CaptureRequest(tower: .language, positions: .range(promptLength - 1, promptLength + maxNewTokens)),
-            ])
-            let turn = try session.generate(userText: userText, assistantPrefix: prefix, plan: plan,
-                                            maxNewTokens: maxNewTokens, stopAfter: "]")
+            let plans = promptLengths.map { promptLength in
+                InterpretabilityPlan(zCaptures: [
+                    CaptureRequest(tower: .language, positions: .range(promptLength - 1, promptLength + maxNewTokens)),
+                ])
+            }
+            let turns = try session.generateAll(userTexts: userTexts, assistantPrefix: prefix, plans: plans,
+                                                maxNewTokens: maxNewTokens, stopAfter: "]")
+            return zip(turns, promptLengths).map { answered($0, promptLength: $1, positions: positions) }
+        }
+
+        /// The answer text and `z` pooled by `positions` of one generated turn.
+        func answered(_ turn: GeneratedTurn, promptLength: Int, positions: PositionPolicy) -> AnsweredTurn {
             guard let z = turn.captures.z.first else {
                 return AnsweredTurn(generated: turn.text, answerStart: promptLength, answerLength: 0, z: [])
             }

@@ -5,7 +5,8 @@ import HeadScopeWeights
 
 /// HeadScope's built-in model, described by `data/builtin-model/model.json`: SmolLM2-135M-Instruct
 /// (GGUF) as the decoder, DINOv2-S/14 (read from an ONNX export) as the vision tower, hidden
-/// states [4, 12] concatenated with the class token dropped, a 2 x 2 pixel shuffle and a trained
+/// states [4, 12] concatenated with the class token dropped (and, when `patch_color_cells` is set,
+/// each patch's mean colours), a 2 x 2 pixel shuffle and a trained
 /// two-layer GELU connector (`connector.safetensors`, `multi_modal_projector.*`) and, when the
 /// description names one, a LoRA adapter of the decoder merged at load time
 /// (`decoder-lora.safetensors`), as `scripts/builtin/train_projector.py` trains them.
@@ -27,6 +28,9 @@ public enum BuiltinModel {
         public var visionFeatureSelectStrategy: String
         public var projectorPixelShuffle: Int
         public var projectorHiddenAct: String
+        /// Cells per patch side of the mean colours the connector reads beside the tower's
+        /// features (`patch_color_cells`; absent: none).
+        public var patchColorCells: Int?
         public var connector: String
         /// A LoRA adapter of the decoder (relative to the folder of `model.json`), merged at load.
         public var decoderLoRA: String?
@@ -42,6 +46,7 @@ public enum BuiltinModel {
             case visionConfig = "vision_config", visionFeatureLayer = "vision_feature_layer"
             case visionFeatureSelectStrategy = "vision_feature_select_strategy"
             case projectorPixelShuffle = "projector_pixel_shuffle", projectorHiddenAct = "projector_hidden_act"
+            case patchColorCells = "patch_color_cells"
             case imagePlaceholder = "image_placeholder", imageTokenId = "image_token_id"
             case decoderLoRA = "decoder_lora", decoderLoRAAlpha = "decoder_lora_alpha"
         }
@@ -110,7 +115,7 @@ public enum BuiltinModel {
         let config = ModelConfiguration(text: text, vision: d.visionConfig, imageTokenId: d.imageTokenId,
                                         projectorHiddenAct: d.projectorHiddenAct, visionFeatureLayer: .list(d.visionFeatureLayer),
                                         visionFeatureSelectStrategy: d.visionFeatureSelectStrategy,
-                                        projectorPixelShuffle: d.projectorPixelShuffle)
+                                        projectorPixelShuffle: d.projectorPixelShuffle, patchColorCells: d.patchColorCells)
         var decoderWeights: any WeightProvider = decoder
         if let loraURL {
             decoderWeights = try LoRAMergedWeights(base: decoder, adapter: TensorStore(file: loraURL), alpha: d.decoderLoRAAlpha ?? 16)

@@ -40,15 +40,34 @@ final class EngineSession: VLMSession {
     func generate(userText: String, assistantPrefix: String, plan: InterpretabilityPlan,
                   maxNewTokens: Int, stopAfter: String?) throws -> GeneratedTurn {
         let layout = try layout(userText: userText, assistantPrefix: assistantPrefix)
+        return turn(try run(layout.ids, plan: plan, options: options(maxNewTokens: maxNewTokens, stopAfter: stopAfter)))
+    }
+
+    /// Through the prefix session's batched decoding when every prompt starts with its prefix.
+    func generateAll(userTexts: [String], assistantPrefix: String, plans: [InterpretabilityPlan],
+                     maxNewTokens: Int, stopAfter: String?) throws -> [GeneratedTurn] {
+        let ids = try userTexts.map { try layout(userText: $0, assistantPrefix: assistantPrefix).ids }
+        let options = options(maxNewTokens: maxNewTokens, stopAfter: stopAfter)
+        guard ids.allSatisfy({ $0.count > prefix.prefix.count && $0.starts(with: prefix.prefix) }) else {
+            return try zip(ids, plans).map { turn(try run($0, plan: $1, options: options)) }
+        }
+        return try prefix.generateBatch(continuations: ids.map { Array($0[prefix.prefix.count...]) }, plans: plans,
+                                        options: options).map(turn)
+    }
+
+    /// Greedy settings: the model's end-of-sequence ids, and a stop once the text holds `stopAfter`.
+    private func options(maxNewTokens: Int, stopAfter: String?) -> GenerationOptions {
         let tokenizer = runtime.tokenizer
         var stop: (@Sendable ([Int]) -> Bool)? = nil
         if let marker = stopAfter, !marker.isEmpty {
             stop = { ids in tokenizer.decode(ids, skipSpecialTokens: true).contains(marker) }
         }
-        let result = try run(layout.ids, plan: plan,
-                             options: GenerationOptions(maxNewTokens: maxNewTokens, eosTokenIds: runtime.endOfSequence, stop: stop))
-        return GeneratedTurn(text: runtime.decode(result.tokens), tokens: result.tokens,
-                             promptLength: result.promptLength, captures: result.captures)
+        return GenerationOptions(maxNewTokens: maxNewTokens, eosTokenIds: runtime.endOfSequence, stop: stop)
+    }
+
+    private func turn(_ result: GenerationResult) -> GeneratedTurn {
+        GeneratedTurn(text: runtime.decode(result.tokens), tokens: result.tokens,
+                      promptLength: result.promptLength, captures: result.captures)
     }
 
     func lastPositionLogits(userText: String, assistantPrefix: String, plan: InterpretabilityPlan) throws -> ScoredPrompt {

@@ -64,6 +64,20 @@ public protocol VLMSession: AnyObject {
     /// (the distribution of the first answer token), plus the plan's captures.
     func lastPositionLogits(userText: String, assistantPrefix: String,
                             plan: InterpretabilityPlan) throws -> ScoredPrompt
+    /// `generate` for several user turns, `plans[i]` for `userTexts[i]`: the same turns as
+    /// generating them one by one, possibly faster (the engine decodes them together).
+    func generateAll(userTexts: [String], assistantPrefix: String, plans: [InterpretabilityPlan],
+                     maxNewTokens: Int, stopAfter: String?) throws -> [GeneratedTurn]
+}
+
+extension VLMSession {
+    /// One turn at a time.
+    public func generateAll(userTexts: [String], assistantPrefix: String, plans: [InterpretabilityPlan],
+                            maxNewTokens: Int, stopAfter: String?) throws -> [GeneratedTurn] {
+        try zip(userTexts, plans).map {
+            try generate(userText: $0, assistantPrefix: assistantPrefix, plan: $1, maxNewTokens: maxNewTokens, stopAfter: stopAfter)
+        }
+    }
 }
 
 /// Where things are in a prompt's token sequence.

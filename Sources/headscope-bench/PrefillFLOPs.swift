@@ -30,7 +30,8 @@ struct PrefillFLOPs {
         let count = v.numHiddenLayers + 1
         let layers = (config.visionFeatureLayer?.values ?? [-2]).map { ($0 + count) % count }.max() ?? v.numHiddenLayers
         vision += Double(layers) * (2 * seq * (4 * vd * vd + 2 * vd * inner) + 2 * 2 * seq * seq * vd)
-        let selected = Double(config.visionFeatureLayer?.values.count ?? 1) * vd
+        let colors = Double(3 * (config.patchColorCells ?? 0) * (config.patchColorCells ?? 0))
+        let selected = Double(config.visionFeatureLayer?.values.count ?? 1) * vd + colors
         let shuffle = Double(config.projectorPixelShuffle ?? 1)
         let projected = Double(imageTokens)
         vision += 2 * projected * (selected * shuffle * shuffle * d + d * d)

@@ -25,7 +25,8 @@ struct ShapeRoof {
             let count = v.numHiddenLayers + 1
             let layers = (config.visionFeatureLayer?.values ?? [-2]).map { ($0 + count) % count }.max() ?? v.numHiddenLayers
             let shuffle = config.projectorPixelShuffle ?? 1
-            let selected = (config.visionFeatureLayer?.values.count ?? 1) * vd * shuffle * shuffle
+            let colors = 3 * (config.patchColorCells ?? 0) * (config.patchColorCells ?? 0)
+            let selected = ((config.visionFeatureLayer?.values.count ?? 1) * vd + colors) * shuffle * shuffle
             shapes += [(patches, vd, (v.numChannels ?? 3) * v.patchSize * v.patchSize, 1),
                        (seq, 3 * vd, vd, layers), (seq, vd, vd, layers), (seq, inner, vd, layers), (seq, vd, inner, layers),
                        (imageTokens, d, selected, 1), (imageTokens, d, d, 1)]

@@ -49,6 +49,8 @@ struct ExtractCommand: ParsableCommand {
     var shardCount: Int?
     @Option(help: "Shards answered at once, each worker on its share of the cores (default: one per core).")
     var workers: Int?
+    @Option(help: "Subquestions of one image answered together with context none or gold (default 8; 1: one at a time).")
+    var batch: Int?
     @Flag(help: "Only rebuild index.h5 over the shards present and report the missing ones.")
     var merge = false
 
@@ -117,6 +119,10 @@ struct ExtractCommand: ParsableCommand {
         if let workers {
             guard workers > 0 else { throw StageError("--workers must be at least 1") }
             result.settings.workers = workers
+        }
+        if let batch {
+            guard batch > 0 else { throw StageError("--batch must be at least 1") }
+            result.settings.batch = batch
         }
         if let maxNewTokens {
             guard maxNewTokens > 0 else { throw StageError("--max-new-tokens must be at least 1") }

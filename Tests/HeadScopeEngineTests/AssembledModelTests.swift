@@ -1,5 +1,5 @@
 import Foundation
-import HeadScopeEngine
+@testable import HeadScopeEngine
 import Testing
 import TestSupport
 
@@ -7,19 +7,20 @@ import TestSupport
 struct AssembledModelTests {
     /// The built-in model's layout: decoder + connector in one file, the vision tower (bare
     /// `Dinov2Model` names) in another, combined in code.
-    static func model() throws -> VisionLanguageModel {
-        let directory = EngineFixture.directory.appendingPathComponent("shuffle_dinov2_llama")
+    static func model(_ fixture: String = "shuffle_dinov2_llama") throws -> VisionLanguageModel {
+        let directory = EngineFixture.directory.appendingPathComponent(fixture)
         let configuration = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
-        let vision = try GoldenTensors("engine/shuffle_dinov2_llama/vision_tower.safetensors")
+        let vision = try GoldenTensors("engine/\(fixture)/vision_tower.safetensors")
         let named = try NamedTensors(vision.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.", location: "vision_tower.safetensors")
         return try VisionLanguageModel(configuration: configuration,
                                        weights: WeightCollection([try TensorStore(directory: directory), named]))
     }
 
-    @Test("pixel shuffle connector: image features, logits and greedy tokens match the PyTorch composition")
-    func pixelShuffle() throws {
-        let model = try Self.model()
-        let golden = try GoldenTensors("engine/shuffle_dinov2_llama/golden.safetensors")
+    @Test("pixel shuffle connector (with and without patch colours): image features, logits and greedy tokens match the PyTorch composition",
+          arguments: ["shuffle_dinov2_llama", "shuffle_color_dinov2_llama"])
+    func pixelShuffle(fixture: String) throws {
+        let model = try Self.model(fixture)
+        let golden = try GoldenTensors("engine/\(fixture)/golden.safetensors")
         let prompt = try golden.tensor("input_ids").int64Values.map(Int.init)
         let p = try golden.tensor("pixel_values")
         let pixels = try PixelValues(height: p.shape[1], width: p.shape[2], values: p.values)
@@ -28,6 +29,29 @@ struct AssembledModelTests {
         expectClose(result.logits, try golden.tensor("logits").values, relative: 1e-4, absolute: 2e-5, label: "logits")
         let generated = try model.generate(prompt: prompt, images: [pixels], options: .init(maxNewTokens: 8))
         #expect(generated.tokens == (try golden.tensor("generated").int64Values.map(Int.init)))
+    }
+
+    @Test("patch colours: each patch's cells in (row, column, channel) order, out of range sizes refused")
+    func patchColors() throws {
+        // A linear image, value = x + 100 y + 10000 c: a cell's mean is the value at its centre.
+        let side = 16, patch = 8, cells = 2, cell = patch / cells
+        var values = [Float](repeating: 0, count: 3 * side * side)
+        for c in 0..<3 { for y in 0..<side { for x in 0..<side { values[(c * side + y) * side + x] = Float(x + 100 * y + 10000 * c) } } }
+        let pixels = try PixelValues(height: side, width: side, values: values)
+        let width = PatchColors.width(cells: cells), stride = width + 5
+        var out = [Float](repeating: -1, count: 4 * stride)
+        try out.withUnsafeMutableBufferPointer {
+            try PatchColors.write(pixels, patch: patch, cells: cells, into: $0.baseAddress!, stride: stride, offset: 5)
+        }
+        for py in 0..<2 { for px in 0..<2 { for cy in 0..<cells { for cx in 0..<cells { for c in 0..<3 {
+            let x = Double(px * patch + cx * cell) + 1.5, y = Double(py * patch + cy * cell) + 1.5
+            let got = out[(py * 2 + px) * stride + 5 + (cy * cells + cx) * 3 + c]
+            #expect(abs(Double(got) - (x + 100 * y + 10000 * Double(c))) < 1e-3, "patch (\(py), \(px)) cell (\(cy), \(cx)) channel \(c)")
+        } } } } }
+        #expect(out[0..<5].allSatisfy { $0 == -1 }, "values before the offset are left alone")
+        #expect(throws: EngineError.self) {
+            try out.withUnsafeMutableBufferPointer { try PatchColors.write(pixels, patch: patch, cells: 3, into: $0.baseAddress!, stride: stride, offset: 0) }
+        }
     }
 
     @Test("configurations built in code equal the JSON ones")

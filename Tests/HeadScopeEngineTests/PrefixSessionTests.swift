@@ -52,6 +52,64 @@ struct PrefixSessionTests {
         expectClose(after.promptLogits, fresh.promptLogits, relative: 1e-4, absolute: 2e-5, label: "after an edit")
     }
 
+    @Test("a batch of continuations gives what generating each alone gives", arguments: [false, true])
+    func batch(feedLastToken: Bool) throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let (prefix, suffix) = Self.split(f)
+        let variant = Array(suffix.dropLast(2)) + [suffix[suffix.count - 2] == 7 ? 8 : 7, 9]
+        let continuations = [suffix, variant, [5, 6, 7], [9], suffix]
+        let plans = continuations.enumerated().map { i, c in
+            i == 3 ? InterpretabilityPlan()
+                : InterpretabilityPlan(zCaptures: [CaptureRequest(positions: .range(prefix.count + c.count - 1, prefix.count + c.count + 8))],
+                                       attentionCaptures: [CaptureRequest(layers: [1], positions: .generated)])
+        }
+        // Prompts stop at different lengths: on a token divisible by 3 after the second.
+        let options = GenerationOptions(maxNewTokens: 6, stop: { $0.count >= 2 && $0.last! % 3 == 0 }, feedLastToken: feedLastToken)
+        let batched = try f.model.session(prefix: prefix, images: [f.pixels])
+            .generateBatch(continuations: continuations, plans: plans, options: options)
+        #expect(batched.count == continuations.count)
+        #expect(batched.allSatisfy { $0.reusedLength == prefix.count })   // [9] shares nothing beyond it
+        #expect(Set(batched.map(\.tokens.count)).count > 1, "the stop rule should end the prompts at different steps")
+        for (i, (continuation, plan)) in zip(continuations, plans).enumerated() {
+            let alone = try f.model.generate(prompt: prefix + continuation, images: [f.pixels], plan: plan, options: options)
+            let got = batched[i]
+            #expect(got.tokens == alone.tokens, "prompt \(i)")
+            #expect(got.stopReason == alone.stopReason && got.promptLength == alone.promptLength, "prompt \(i)")
+            expectClose(got.promptLogits, alone.promptLogits, relative: 1e-4, absolute: 2e-5, label: "prompt logits \(i)")
+            #expect(got.captures.z.count == alone.captures.z.count)
+            for (a, b) in zip(got.captures.z, alone.captures.z) {
+                #expect(a.positions == b.positions, "captured positions of prompt \(i)")
+                expectClose(a.values, b.values, relative: 1e-4, absolute: 2e-5, label: "z \(i)")
+            }
+            for (a, b) in zip(got.captures.attention, alone.captures.attention) {
+                #expect(a.queryPositions == b.queryPositions && a.keyCount == b.keyCount, "attention of prompt \(i)")
+                expectClose(a.values, b.values, relative: 1e-4, absolute: 2e-5, label: "attention \(i)")
+            }
+        }
+    }
+
+    @Test("a batch holding an edited run, or shared positions a plan observes, still equals runs alone")
+    func batchFallbacks() throws {
+        let f = try EngineFixture("llava_clip_llama")
+        let (prefix, suffix) = Self.split(f)
+        let options = GenerationOptions(maxNewTokens: 5)
+        let edit = InterpretabilityPlan(edits: [HeadEdit(layer: 1, head: 0, positions: .generated, operation: .zero)])
+        let early = InterpretabilityPlan(zCaptures: [CaptureRequest(positions: .list([3, prefix.count + 1]))])
+        for plans in [[InterpretabilityPlan(), edit], [early, InterpretabilityPlan()]] {
+            let session = try f.model.session(prefix: prefix, images: [f.pixels])
+            let batched = try session.generateBatch(continuations: [suffix, [5, 6, 7]], plans: plans, options: options)
+            for (got, (continuation, plan)) in zip(batched, zip([suffix, [5, 6, 7]], plans)) {
+                let alone = try f.model.generate(prompt: prefix + continuation, images: [f.pixels], plan: plan, options: options)
+                #expect(got.tokens == alone.tokens)
+                #expect(got.captures.z.map(\.positions) == alone.captures.z.map(\.positions))
+                for (a, b) in zip(got.captures.z, alone.captures.z) { expectClose(a.values, b.values, relative: 1e-4, absolute: 2e-5, label: "z") }
+            }
+            // The session still serves plain runs from its prefix afterwards.
+            let after = try session.generate(continuation: suffix, options: options)
+            #expect(after.tokens == (try f.model.generate(prompt: f.prompt, images: [f.pixels], options: options)).tokens)
+        }
+    }
+
     @Test("a plan that stays after the prefix reuses it; captures equal the full run")
     func planAfterPrefix() throws {
         let f = try EngineFixture("llava_clip_llama")

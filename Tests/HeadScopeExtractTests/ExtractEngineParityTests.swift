@@ -35,8 +35,10 @@ struct ExtractEngineParityTests {
     /// in 0 it never does, so the span runs to the last generated token.
     static let itemsToExtract = [7, 0]
 
-    @Test("stored z equals a direct forward capture", arguments: [PositionPolicy.mean, .lastPrompt])
-    func storedRowsEqualTheEngineCapture(policy: PositionPolicy) throws {
+    /// With the default batch the stage answers an image's subquestions together
+    /// (`PrefixSession.generateBatch`); with batch 1, one at a time.
+    @Test("stored z equals a direct forward capture", arguments: [(PositionPolicy.mean, 8), (.lastPrompt, 1)])
+    func storedRowsEqualTheEngineCapture(policy: PositionPolicy, batch: Int) throws {
         let root = try ExtractExecutableTests.workspace()
         try Self.keepItems(Self.itemsToExtract, in: root.appendingPathComponent("prepared"))
         let output = root.appendingPathComponent("activations")
@@ -44,7 +46,7 @@ struct ExtractEngineParityTests {
         let run = try TestSupport.run(ExtractExecutableTests.executable("headscope-extract"), [
             "--prepared", root.appendingPathComponent("prepared").path, "--output", output.path,
             "--model", root.appendingPathComponent("model").path, "--items-per-shard", "1",
-            "--max-new-tokens", "\(maxNewTokens)", "--positions", policy.rawValue,
+            "--max-new-tokens", "\(maxNewTokens)", "--positions", policy.rawValue, "--batch", "\(batch)",
         ], environment: ["HEADSCOPE_PROGRESS": "off"])
         try #require(run.status == 0, "\(run.stderr)")
 

@@ -174,14 +174,35 @@ def pixel_values(paths):
     return torch.from_numpy(np.stack(pixels))
 
 
-def image_features(vision, paths, layers, batch=16):
-    """Frozen DINOv2 features per image path: hidden states of `layers`, CLS dropped, concatenated."""
+def patch_colors(pixels, cells, patch=14):
+    """Mean normalised colour of each of the `cells` x `cells` cells of every patch:
+    [B, 3, H, W] -> [B, patches, cells * cells * 3], patches row-major, each patch's values in
+    (cell row, cell column, channel) order (HeadScopeEngine's PatchColors computes the same).
+
+    DINOv2 was trained with colour-jitter augmentation, so its features carry little colour; the
+    connector reads these pixel statistics beside them (see the model card)."""
+    b, c, h, w = pixels.shape
+    g = torch.nn.functional.avg_pool2d(pixels, patch // cells)          # [B, 3, H/cell, W/cell]
+    side = h // patch
+    g = g.view(b, c, side, cells, side, cells).permute(0, 2, 4, 3, 5, 1)  # [B, py, px, cy, cx, 3]
+    return g.reshape(b, side * side, cells * cells * c)
+
+
+def image_features(vision, paths, layers, batch=16, color_cells=0):
+    """Frozen DINOv2 features per image path: hidden states of `layers`, CLS dropped, concatenated,
+    then (if `color_cells`) each patch's cell colours (`patch_colors`)."""
     feats = {}
     with torch.no_grad():
         for i in range(0, len(paths), batch):
             chunk = paths[i:i + batch]
-            out = vision(pixel_values=pixel_values(chunk), output_hidden_states=True)
-            h = torch.cat([out.hidden_states[l][:, 1:] for l in layers], dim=-1)
+            pixels = pixel_values(chunk)
+            parts = []
+            if layers:
+                out = vision(pixel_values=pixels, output_hidden_states=True)
+                parts += [out.hidden_states[l][:, 1:] for l in layers]
+            if color_cells:
+                parts.append(patch_colors(pixels, color_cells))
+            h = torch.cat(parts, dim=-1)
             for p, f in zip(chunk, h):
                 feats[p] = f.clone()
     return feats
@@ -218,6 +239,7 @@ class BuiltinReference:
     def __init__(self, tok, lm, vision, connector, description):
         self.tok, self.lm, self.vision, self.connector, self.d = tok, lm, vision, connector, description
         self.layers = description["vision_feature_layer"]
+        self.color_cells = description.get("patch_color_cells", 0)
         self.image_token_id = description["image_token_id"]
         self.n_image_tokens = (224 // 14 // description["projector_pixel_shuffle"]) ** 2
 
@@ -241,7 +263,7 @@ class BuiltinReference:
         """(input ids, input embeddings [1, T, D]) of one subquestion prompt."""
         ids = prompt_ids(self.tok, subquestion, main_question, self.n_image_tokens, self.image_token_id)
         with torch.no_grad():
-            feats = image_features(self.vision, [image_path], self.layers)[image_path]
+            feats = image_features(self.vision, [image_path], self.layers, color_cells=self.color_cells)[image_path]
             x = embed_prompt(self.lm, ids, self.connector(feats[None])[0], self.image_token_id)
         return ids, x[None]
 

@@ -110,6 +110,8 @@ def main():
     ap.add_argument("--prepared", required=True)
     ap.add_argument("--out", default=os.path.join(ROOT, "data/builtin-model"))
     ap.add_argument("--layers", default="4,12", help="DINOv2 hidden-state indices, concatenated")
+    ap.add_argument("--color-cells", type=int, default=0,
+                    help="also feed the connector each patch's mean colour over this many x this many cells (0: none)")
     ap.add_argument("--hidden", type=int, default=1536)
     ap.add_argument("--epochs", type=float, default=2)
     ap.add_argument("--batch", type=int, default=8)
@@ -156,6 +158,9 @@ def main():
     if not all(p in feats for p in paths):
         feats = image_features(vision, paths, layers)
         torch.save(feats, cache)
+    if args.color_cells:
+        colors = image_features(None, paths, [], color_cells=args.color_cells)
+        feats = {p: torch.cat([feats[p], colors[p]], dim=-1) for p in paths}
     if args.per_function:
         by_function = collections.defaultdict(list)
         for e in train:
@@ -165,7 +170,7 @@ def main():
         print(f"training on {len(train)} subquestions, at most {args.per_function} per function", flush=True)
     print(f"features in {time.time() - t0:.0f}s", flush=True)
 
-    connector = Connector(384 * len(layers), lm.config.hidden_size, args.hidden)
+    connector = Connector(384 * len(layers) + 3 * args.color_cells ** 2, lm.config.hidden_size, args.hidden)
     if args.standardize:
         patches = torch.cat([feats[p].float() for p in sorted(set(e["image"] for e in train))])
         connector.standardize(patches.mean(0), patches.std(0).clamp(min=1e-6))
@@ -336,7 +341,7 @@ def save_weights(args, connector, lora):
     dtype = torch.float16 if args.save_dtype == "float16" else torch.float32
     files = {"connector.safetensors": ({"multi_modal_projector." + k: v.to(dtype).contiguous()
                                         for k, v in connector.folded_state_dict().items()},
-                                       {"layers": args.layers, "shuffle": "2"})}
+                                       {"layers": args.layers, "shuffle": "2", "color_cells": str(args.color_cells)})}
     if lora:
         files["decoder-lora.safetensors"] = ({f"{name}.{part}.weight": getattr(m, part).weight.detach().to(dtype).contiguous()
                                               for name, m in lora.items() for part in ("lora_A", "lora_B")},
