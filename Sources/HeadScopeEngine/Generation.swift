@@ -85,43 +85,20 @@ extension VisionLanguageModel {
                           runtime: runtime, options: options)
     }
 
-    /// Prefills `prompt[cache.count...]` and decodes greedily.
+    /// Prefills `prompt[cache.count...]` and decodes greedily (a batch of one).
     func decode(prompt: [Int], cache: KVCache, features: [Float], featureRows: Int, runtime: PlanRuntime,
                 options: GenerationOptions, reusedLength: Int = 0, reused: Bool = false) throws -> GenerationResult {
-        let d = configuration.textConfig.hiddenSize, vocab = configuration.textConfig.vocabSize
-        let start = cache.count
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: max(prompt.count - start, 1) * d)
-        defer { x.deallocate() }
-        try embed(prompt, range: start..<prompt.count, features: features, featureRows: featureRows, into: x)
         cache.reserve(prompt.count + options.maxNewTokens)
-        var logits = try decoder.forward(x, rows: prompt.count - start, cache: cache, runtime: runtime, logitRows: 1)
-        let promptLogits = logits
-        let eos = Set(options.eosTokenIds ?? configuration.eosTokenIds)
-        var generated: [Int] = []
-        var reason = StopReason.maxTokens
-        while generated.count < options.maxNewTokens {
-            var best = 0
-            for i in 1..<vocab where logits[i] > logits[best] { best = i }
-            generated.append(best)
-            if eos.contains(best) { reason = .endOfSequence; break }
-            if let stop = options.stop, stop(generated) { reason = .stopPredicate; break }
-            if generated.count == options.maxNewTokens { break }
-            try decoder.embed([best][0..<1], into: x)
-            logits = try decoder.forward(x, rows: 1, cache: cache, runtime: runtime, logitRows: 1)
-        }
-        if options.feedLastToken, let last = generated.last {
-            try decoder.embed([last][0..<1], into: x)
-            _ = try decoder.forward(x, rows: 1, cache: cache, runtime: runtime, logitRows: 0)
-        }
-        return GenerationResult(tokens: generated, promptLength: prompt.count, promptLogits: promptLogits,
-                                captures: runtime.finish(), stopReason: reason, reusedLength: reusedLength, reusedPrefix: reused)
+        return try decodeBatch(prompts: [prompt], caches: [cache], runtimes: [runtime], features: features,
+                               featureRows: featureRows, options: options, reusedLength: reusedLength, reused: reused)[0]
     }
 
     /// Greedy decoding of several prompts at once, each continuing its own cache (which already
-    /// holds the prompt's first `cache.count` positions) under its own plan: every step feeds one
-    /// token per unfinished prompt through one batched decoder pass. Each prompt stops by the
-    /// rules of `decode` and gives the same tokens as decoding it alone (values agree to float
-    /// rounding: the matrix products run over more rows).
+    /// holds the prompt's first `cache.count` positions) under its own plan: the prompts' new
+    /// positions are prefilled in one pass, then every step feeds one token per unfinished prompt
+    /// through one batched decoder pass. A prompt stops at an end-of-sequence id, when
+    /// `options.stop` says so, or at `maxNewTokens`; it gets the same tokens as decoding it alone
+    /// (values agree to float rounding: the matrix products run over more rows).
     func decodeBatch(prompts: [[Int]], caches: [KVCache], runtimes: [PlanRuntime], features: [Float], featureRows: Int,
                      options: GenerationOptions, reusedLength: Int, reused: Bool) throws -> [GenerationResult] {
         let d = configuration.textConfig.hiddenSize, vocab = configuration.textConfig.vocabSize
