@@ -1,3 +1,5 @@
+import HeadScopeCore
+
 /// Draws random keep-masks over all decoder heads: each head keeps image access with probability
 /// `keepProbability`, independently, from a SplitMix64 stream seeded per image.
 public struct KeepMaskSampler: Sendable {

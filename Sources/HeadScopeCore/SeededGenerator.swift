@@ -13,21 +13,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public init(seed: UInt64, streams: UInt64...) {
         var state = seed
         for stream in streams {
-            state = SeededGenerator.mix(state &+ 0x9E37_79B9_7F4A_7C15 &* (stream &+ 1))
+            state = SplitMix64.mix(state &+ 0x9E37_79B9_7F4A_7C15 &* (stream &+ 1))
         }
         self.state = state
     }
 
     public mutating func next() -> UInt64 {
         state = state &+ 0x9E37_79B9_7F4A_7C15
-        return SeededGenerator.mix(state)
-    }
-
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        return SplitMix64.mix(state)
     }
 
     /// A uniform integer in `0..<bound` (Lemire's unbiased multiply-shift); 0 when `bound <= 0`.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeadScopeCore
 import HeadScopeEngine
 
 // MARK: - Qwen2-VL / Qwen2.5-VL prefill

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeadScopeCore
 import HeadScopeBLAS
 
 /// `headscope-bench sgemm`: the roof prefill is measured against, a large fp32 GEMM through the
@@ -38,25 +39,5 @@ struct SgemmCommand: ParsableCommand {
                    ("best_gflops", flops / times.min()! / 1e9),
                    ("median_gflops", flops / Statistics.median(times) / 1e9),
                    ("openblas", BLAS.configuration)])
-    }
-}
-
-/// A small deterministic generator (inputs only need to be reproducible, not good).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
-    /// Standard normal (Box-Muller).
-    mutating func nextNormal() -> Float {
-        let u = max(nextFloat(), 1e-7), v = nextFloat()
-        return (-2 * logf(u)).squareRoot() * cosf(2 * .pi * v)
     }
 }

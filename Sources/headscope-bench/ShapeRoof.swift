@@ -1,4 +1,5 @@
 import Foundation
+import HeadScopeCore
 import HeadScopeBLAS
 import HeadScopeEngine
 

@@ -1,4 +1,5 @@
 import Foundation
+import HeadScopeCore
 @testable import HeadScopeEngine
 import HeadScopeRuntime
 @testable import HeadScopeAttribute

@@ -1,4 +1,5 @@
 import Foundation
+import HeadScopeCore
 import Testing
 import TestSupport
 @testable import HeadScopeAttribute

@@ -1,3 +1,5 @@
+import HeadScopeCore
+
 /// Question templates for CogShapes scenes: main questions with chains of labelled subquestions,
 /// every answer computed from the scene (one word or a number).
 public enum CogShapesQuestions {

@@ -1,3 +1,5 @@
+import HeadScopeCore
+
 /// One CogShapes scene: a 224 x 224 canvas with non-overlapping flat shapes.
 public struct CogShapesScene: Equatable, Sendable {
     /// One drawn object. Geometry is in whole pixels; `radius` is the circumscribed radius.
