@@ -6,7 +6,11 @@ Run once, not in CI (hours on 2 cores; see data/builtin-model/MODEL_CARD.md for 
     .build/release/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
     python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out /tmp/model \
         --lora-rank 8 --bf16 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize] \
-        [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
+        [--color-cells 2] [--synthetic-mix 0.5] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
+
+`--synthetic-mix` gives that share of each subquestion batch to synthetic perception
+subquestions of the training scenes (`scene_subquestions`: the pipeline's templates asked about
+every colour and shape a scene holds), so colour binding sees many more examples per image.
 
 `--caption-steps` first trains the connector alone on dense scene captions (LLaVA's alignment
 stage; `scene_caption`), then the subquestion stage keeps `--caption-mix` of each batch for them.
@@ -94,6 +98,65 @@ def build_captions(prepared, split, order="reading"):
     return examples
 
 
+SYNTH_SHAPES = ("circle", "square", "triangle", "star")
+
+
+def scene_subquestions(objects):
+    """Every subquestion CogShapesQuestions can ask about a question scene, with its answer and
+    function, in the templates' exact wording: the shape of each uniquely coloured object, the
+    count of each colour present and of each shape, the objects left of each reference, and the
+    nearest object's colour. The pipeline asks one of each per main question; these give the
+    perception skills many times more supervised answers per scene than the items alone."""
+    out = []
+    def add(q, a, f):
+        out.append((q, str(a), f))
+    unique = [o for o in objects if sum(p["color"] == o["color"] for p in objects) == 1]
+    for c in sorted({o["color"] for o in objects}):  # the templates only ask about colours present
+        n = sum(o["color"] == c for o in objects)
+        add(f"How many {c} objects are there?", n, "Low-Level Vision Reception")
+        add(f"How many {c} objects are there in the image?", n, "Low-Level Vision Reception")
+    for s in SYNTH_SHAPES:
+        add(f"How many {s}s are there?", sum(o["shape"] == s for o in objects), "High-Level Vision Reception")
+    for r in unique:
+        named = f"the {r['color']} {r['shape']}"
+        add(f"What shape is the {r['color']} object?", r["shape"], "High-Level Vision Reception")
+        others = [o for o in objects if o is not r]
+        if others and all(abs(o["center"][0] - r["center"][0]) >= 6 for o in others):
+            left = [o for o in others if o["center"][0] < r["center"][0]]
+            add(f"How many objects are to the left of {named}?", len(left), "Spatial Perception")
+            for c in sorted({o["color"] for o in others}):
+                add(f"How many of the objects to the left of {named} are {c}?",
+                    sum(o["color"] == c for o in left), "Relational Reasoning")
+        d = sorted(((o["center"][0] - r["center"][0]) ** 2 + (o["center"][1] - r["center"][1]) ** 2, i)
+                   for i, o in enumerate(others))
+        if d and (len(d) == 1 or math.sqrt(d[1][0]) - math.sqrt(d[0][0]) >= 10):
+            near = others[d[0][1]]
+            add(f"Which object is nearest to {named}? Answer with its color.", near["color"], "Spatial Perception")
+            add(f"What shape is the {near['color']} object nearest to {named}?", near["shape"], "High-Level Vision Reception")
+    return out
+
+
+def build_synthetic(prepared, split):
+    """scene_subquestions of every question scene of `split`, each with one of the scene's own
+    main questions (drawn at random, as the pipeline pairs a subquestion with its main question)."""
+    mains = collections.defaultdict(list)
+    for line in open(os.path.join(prepared, "items.jsonl")):
+        item = json.loads(line)
+        if item["split"] == split:
+            mains[item["image_id"]].append((item["question"], item.get("tags", {}).get("task", "?")))
+    rng = random.Random(0)
+    examples = []
+    for line in open(os.path.join(prepared, "images.jsonl")):
+        image = json.loads(line)
+        if image["id"] not in mains or image["annotations"]["kind"] != "questions":
+            continue
+        for q, a, f in scene_subquestions(image["annotations"]["objects"]):
+            main, kind = rng.choice(mains[image["id"]])
+            examples.append(dict(image=os.path.join(prepared, image["file"]), subquestion=q, main=main,
+                                 answer=a, function=f, kind=kind))
+    return examples
+
+
 def encode_caption(tok, example, n_image_tokens, image_token_id):
     ids = chat_ids(tok, CAPTION_REQUESTS[example["order"]], n_image_tokens, image_token_id)
     return ids, tok(example["answer"], add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
@@ -134,6 +197,8 @@ def main():
     ap.add_argument("--caption-minutes", type=float, default=0, help="time budget of the caption stage")
     ap.add_argument("--caption-mix", type=float, default=0.0,
                     help="share of each subquestion batch given to captions (keeps the caption signal)")
+    ap.add_argument("--synthetic-mix", type=float, default=0.0,
+                    help="share of each subquestion batch drawn from scene_subquestions of the training scenes")
     ap.add_argument("--caption-order", choices=["reading", "left-right"], default="reading",
                     help="object order in the captions (see scene_caption)")
     ap.add_argument("--caption-eval", type=int, default=30, help="held-out images captioned after the caption stage")
@@ -301,9 +366,14 @@ def main():
         groups.append(dict(params=lora_params, lr=args.lora_lr))
     steps = args.steps or int(args.epochs * len(train) / args.batch)
     n_captions = round(args.batch * args.caption_mix)
+    n_synthetic = round(args.batch * args.synthetic_mix)
+    synthetic = build_synthetic(args.prepared, "train") if n_synthetic else []
+    if synthetic:
+        print(f"{len(synthetic)} scene subquestions, {n_synthetic} per batch", flush=True)
     draw_q, draw_c = sampler(train, encoded), sampler(captions, caption_encoded)
+    draw_s = sampler(synthetic, [encode(tok, e, n_tokens, image_token_id) for e in synthetic])
     losses = train_phase("subquestions", groups, steps, args.max_minutes,
-                         lambda: draw_q(args.batch - n_captions) + draw_c(n_captions))
+                         lambda: draw_q(args.batch - n_captions - n_synthetic) + draw_s(n_synthetic) + draw_c(n_captions))
     # Held-out accuracy with greedy decoding (the pipeline's judge lives in Swift; here exact
     # match after lower-casing, enough to steer training).
     random.Random(args.seed).shuffle(test)
