@@ -6,11 +6,12 @@ Run once, not in CI (hours on 2 cores; see data/builtin-model/MODEL_CARD.md for 
     .build/release/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
     python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out /tmp/model \
         --lora-rank 8 --bf16 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize] \
-        [--color-cells 2] [--synthetic-mix 0.5] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
+        [--color-cells 2] [--synthetic-mix 0.5 [--synthetic-balance]] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
 
 `--synthetic-mix` gives that share of each subquestion batch to synthetic perception
 subquestions of the training scenes (`scene_subquestions`: the pipeline's templates asked about
-every colour and shape a scene holds), so colour binding sees many more examples per image.
+every colour and shape a scene holds), so colour binding sees many more examples per image;
+`--synthetic-balance` draws them skill by skill, each skill equally often.
 
 `--caption-steps` first trains the connector alone on dense scene captions (LLaVA's alignment
 stage; `scene_caption`), then the subquestion stage keeps `--caption-mix` of each batch for them.
@@ -199,6 +200,8 @@ def main():
                     help="share of each subquestion batch given to captions (keeps the caption signal)")
     ap.add_argument("--synthetic-mix", type=float, default=0.0,
                     help="share of each subquestion batch drawn from scene_subquestions of the training scenes")
+    ap.add_argument("--synthetic-balance", action="store_true",
+                    help="draw the synthetic subquestions skill by skill, each skill equally often")
     ap.add_argument("--caption-order", choices=["reading", "left-right"], default="reading",
                     help="object order in the captions (see scene_caption)")
     ap.add_argument("--caption-eval", type=int, default=30, help="held-out images captioned after the caption stage")
@@ -372,6 +375,16 @@ def main():
         print(f"{len(synthetic)} scene subquestions, {n_synthetic} per batch", flush=True)
     draw_q, draw_c = sampler(train, encoded), sampler(captions, caption_encoded)
     draw_s = sampler(synthetic, [encode(tok, e, n_tokens, image_token_id) for e in synthetic])
+    if synthetic and args.synthetic_balance:
+        # One endless sampler per skill, a skill drawn uniformly for each example: counting has
+        # seven times the examples of left/right otherwise.
+        by_skill = collections.defaultdict(list)
+        for e in synthetic:
+            by_skill[subquestion_skill(e["subquestion"])].append(e)
+        skill_draws = [sampler(group, [encode(tok, e, n_tokens, image_token_id) for e in group])
+                       for _, group in sorted(by_skill.items())]
+        draw_s = lambda n: [random.choice(skill_draws)(1)[0] for _ in range(n)]  # noqa: E731
+        print("synthetic skills:", {k: len(v) for k, v in sorted(by_skill.items())}, flush=True)
     losses = train_phase("subquestions", groups, steps, args.max_minutes,
                          lambda: draw_q(args.batch - n_captions - n_synthetic) + draw_s(n_synthetic) + draw_c(n_captions))
     # Held-out accuracy with greedy decoding (the pipeline's judge lives in Swift; here exact
