@@ -90,10 +90,7 @@ struct ExtractCommand: ParsableCommand {
     }
 
     func makeConfig() throws -> ExtractConfig {
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        func path(_ text: String) -> URL {
-            (text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text)).standardizedFileURL
-        }
+        let path = URL.init(commandLinePath:)
         var result: ExtractConfig
         if let config {
             result = try ExtractConfig.load(try ConfigFile.load(path(config), displayPath: config))

@@ -125,10 +125,7 @@ struct InterveneCommand: ParsableCommand {
 
     /// Paths and model: flags, else the config (and its defaults), else an error naming the flag.
     func makePaths() throws -> InterventionPaths {
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        func path(_ text: String) -> URL {
-            (text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text)).standardizedFileURL
-        }
+        let path = URL.init(commandLinePath:)
         var paths: InterventionPaths
         if let config {
             paths = try InterventionPaths.load(try ConfigFile.load(path(config), displayPath: config))

@@ -93,11 +93,8 @@ struct PrepareCommand: AsyncParsableCommand {
     }
 
     private func makeConfig() throws -> PrepareConfig {
+        let path = URL.init(commandLinePath:)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        func path(_ text: String) -> URL {
-            text.hasPrefix("/") ? URL(fileURLWithPath: text).standardizedFileURL
-                : cwd.appendingPathComponent(text).standardizedFileURL
-        }
         if let config {
             guard input == nil, generate == nil else {
                 throw StageError("--config names the inputs; do not combine it with --input or --generate")

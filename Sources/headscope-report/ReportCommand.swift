@@ -36,10 +36,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let summary = StageMain.run { () throws -> ReportWriter.Result in
-            let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            func path(_ text: String) -> URL {
-                (text.hasPrefix("/") ? URL(fileURLWithPath: text) : cwd.appendingPathComponent(text)).standardizedFileURL
-            }
+            let path = URL.init(commandLinePath:)
             let runDirectory: URL
             switch (config, runPath) {
             case (let config?, nil):
