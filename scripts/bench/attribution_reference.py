@@ -115,8 +115,7 @@ def prompt_ids(tok, question, n_image_tokens, image_token_id, assistant_prefix="
 def embeddings(ref, ids, image_path):
     """Input embeddings [1, T, D] with the image's projected features at the image positions."""
     with torch.no_grad():
-        feats = bm.image_features(ref.vision, [image_path], ref.layers, color_cells=ref.color_cells)[image_path]
-        return bm.embed_prompt(ref.lm, ids, ref.connector(feats[None])[0], ref.image_token_id)[None]
+        return bm.embed_prompt(ref.lm, ids, ref.projected(image_path), ref.image_token_id)[None]
 
 
 def main():

@@ -108,7 +108,7 @@ def main():
     import numpy as np
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList
-    from builtin_model import BuiltinReference, embed_prompt, image_features, prompt_ids
+    from builtin_model import BuiltinReference, embed_prompt, prompt_ids
 
     torch.set_num_threads(args.threads)
     ref = BuiltinReference.load()
@@ -144,7 +144,7 @@ def main():
         for item in items:
             path = images[item["image_id"]]
             if path != last_path:  # consecutive chains about one image share its encoding, as in HeadScope
-                projected = ref.connector(image_features(ref.vision, [path], ref.layers, color_cells=ref.color_cells)[path][None])[0]
+                projected = ref.projected(path)
                 last_path = path
             for step, sub in enumerate(item["steps"]):
                 ids = prompt_ids(tok, sub["subquestion"], item["question"], ref.n_image_tokens, ref.image_token_id)

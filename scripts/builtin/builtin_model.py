@@ -259,12 +259,18 @@ class BuiltinReference:
         connector.load_state_dict(state)
         return cls(tok, lm, vision, connector.eval(), d)
 
+    def projected(self, image_path):
+        """The image tokens' embeddings [n_image_tokens, D]: the tower's features (and patch colours
+        when model.json asks for them) through the connector."""
+        with torch.no_grad():
+            feats = image_features(self.vision, [image_path], self.layers, color_cells=self.color_cells)[image_path]
+            return self.connector(feats[None])[0]
+
     def inputs(self, image_path, subquestion, main_question):
         """(input ids, input embeddings [1, T, D]) of one subquestion prompt."""
         ids = prompt_ids(self.tok, subquestion, main_question, self.n_image_tokens, self.image_token_id)
         with torch.no_grad():
-            feats = image_features(self.vision, [image_path], self.layers, color_cells=self.color_cells)[image_path]
-            x = embed_prompt(self.lm, ids, self.connector(feats[None])[0], self.image_token_id)
+            x = embed_prompt(self.lm, ids, self.projected(image_path), self.image_token_id)
         return ids, x[None]
 
     def answer(self, image_path, subquestion, main_question, max_new_tokens=8):

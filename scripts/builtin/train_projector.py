@@ -374,14 +374,15 @@ def main():
     if synthetic:
         print(f"{len(synthetic)} scene subquestions, {n_synthetic} per batch", flush=True)
     draw_q, draw_c = sampler(train, encoded), sampler(captions, caption_encoded)
-    draw_s = sampler(synthetic, [encode(tok, e, n_tokens, image_token_id) for e in synthetic])
+    synthetic_encoded = [encode(tok, e, n_tokens, image_token_id) for e in synthetic]
+    draw_s = sampler(synthetic, synthetic_encoded)
     if synthetic and args.synthetic_balance:
         # One endless sampler per skill, a skill drawn uniformly for each example: counting has
         # seven times the examples of left/right otherwise.
         by_skill = collections.defaultdict(list)
-        for e in synthetic:
-            by_skill[subquestion_skill(e["subquestion"])].append(e)
-        skill_draws = [sampler(group, [encode(tok, e, n_tokens, image_token_id) for e in group])
+        for i, e in enumerate(synthetic):
+            by_skill[subquestion_skill(e["subquestion"])].append(i)
+        skill_draws = [sampler([synthetic[i] for i in group], [synthetic_encoded[i] for i in group])
                        for _, group in sorted(by_skill.items())]
         draw_s = lambda n: [random.choice(skill_draws)(1)[0] for _ in range(n)]  # noqa: E731
         print("synthetic skills:", {k: len(v) for k, v in sorted(by_skill.items())}, flush=True)
