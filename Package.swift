@@ -110,7 +110,7 @@ let package = Package(
             "HeadScopeWeights", "HeadScopeCore",
         ]),
         .executableTarget(name: "headscope-run", dependencies: [
-            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5",
+            "HeadScopeRuntime", "HeadScopeEngine", "HeadScopeHDF5", "HeadScopeCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -97,7 +97,7 @@ struct AttributeCommand: ParsableCommand {
                 baseline: baselineKind, referenceImages: referenceImages, knockoutWindow: knockoutWindow,
                 knockoutStride: knockoutStride, knockoutTopHeadsOnly: !knockoutAllHeads, evaluate: !noEvaluate,
                 knockout: !noKnockout, maxImages: maxImages, split: split)
-            let stage = AttributeStage(prepared: URL(fileURLWithPath: prepared), output: URL(fileURLWithPath: output), config: config)
+            let stage = AttributeStage(prepared: URL(commandLinePath: prepared), output: URL(commandLinePath: output), config: config)
             _ = try stage.preflight()
             let runtime = try RuntimeLoader.load(model: model)
             let summary = try stage.run(runtime: runtime)

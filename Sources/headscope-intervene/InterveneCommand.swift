@@ -155,7 +155,7 @@ struct InterveneCommand: ParsableCommand {
         }
         var s = InterventionSettings()
         if let config {
-            let file = try ConfigFile.load(URL(fileURLWithPath: config), displayPath: config)
+            let file = try ConfigFile.load(URL(commandLinePath: config), displayPath: config)
             if let section = try file.root.optionalMapping("intervene") { s = try InterventionSettings(config: section) }
         }
         if !function.isEmpty { s.functions = function }

@@ -86,7 +86,7 @@ struct ProbeCommand: ParsableCommand {
         var options = ProbeOptions()
         options.threads = ProcessInfo.processInfo.activeProcessorCount
         if let config {
-            let file = try ConfigFile.load(URL(fileURLWithPath: config))
+            let file = try ConfigFile.load(URL(commandLinePath: config), displayPath: config)
             if let section = try file.root.optionalMapping("probe") {
                 let configured = try ProbeOptions(config: section)
                 let threads = options.threads
@@ -116,7 +116,7 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let summary = StageMain.run { () throws -> ProbeStage.Summary in
-            let stage = ProbeStage(activations: URL(fileURLWithPath: activations), output: URL(fileURLWithPath: output),
+            let stage = ProbeStage(activations: URL(commandLinePath: activations), output: URL(commandLinePath: output),
                                    options: try options(), figures: !noFigures)
             return try stage.run()
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeadScopeCore
 import HeadScopeEngine
 import HeadScopeRuntime
 
@@ -49,7 +50,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let imageURL = URL(fileURLWithPath: image)
+        let imageURL = URL(commandLinePath: image)
         guard FileManager.default.fileExists(atPath: imageURL.path) else {
             throw RuntimeError("image not found", location: imageURL.path)
         }
@@ -61,13 +62,13 @@ struct RunCommand: ParsableCommand {
                                         maxNewTokens: maxNewTokens, stopAfter: stopAfter)
         if let captures {
             try CaptureWriter.write(turn, layout: layout, plan: interpretability, identity: runtime.identity,
-                                    userText: prompt, assistantPrefix: answerPrefix, to: URL(fileURLWithPath: captures))
+                                    userText: prompt, assistantPrefix: answerPrefix, to: URL(commandLinePath: captures))
         }
         print(turn.text)
     }
 
     func loadModel() throws -> any VLMRuntime {
-        try RuntimeLoader.load(model: model, root: root.map { URL(fileURLWithPath: $0) })
+        try RuntimeLoader.load(model: model, root: root.map(URL.init(commandLinePath:)))
     }
 
     func loadPlan(_ path: String) throws -> InterpretabilityPlan {

@@ -14,8 +14,10 @@ struct QwenFolderTests {
 
     static let fixture = RuntimeFixtures.root.appendingPathComponent("Tests/Fixtures/runtime/qwen2_5_vl")
     static let image = fixture.appendingPathComponent("image.png")
+    // Float32 rounding of the engine and of PyTorch both depend on the CPU's GEMM kernels: up to
+    // 2e-5 on one machine, 3e-5 on a CPU with AVX512-BF16 and no AMX (logits of magnitude ~0.1).
     static let relative: Float = 1e-4
-    static let absolute: Float = 2e-5
+    static let absolute: Float = 6e-5
 
     static func golden() throws -> Golden {
         try JSONDecoder().decode(Golden.self, from: Data(contentsOf: fixture.appendingPathComponent("golden.json")))
