@@ -11,9 +11,10 @@ def subquestion_skill(text):
     t = text.lower()
     if t.startswith("what shape") or "main object" in t:
         return "shape"            # "What shape is the green object?", "What is the main object ...?"
-    if "to the left of" in t:
+    if "to the left of" in t or "to the right of" in t:
         # "How many objects are to the left of the red star?" vs "How many of the objects to the
-        # left of the red star are blue?" (position and colour together)
+        # left of the red star are blue?" (position and colour together); "to the right of" only
+        # in the training script's synthetic questions
         return "left/right" if t.startswith("how many objects") else "left/right + color"
     if "corners" in t:
         return "corners"

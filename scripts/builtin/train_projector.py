@@ -6,12 +6,13 @@ Run once, not in CI (hours on 2 cores; see data/builtin-model/MODEL_CARD.md for 
     .build/release/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
     python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out /tmp/model \
         --lora-rank 8 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize] \
-        [--color-cells 2] [--synthetic-mix 0.5 [--synthetic-balance]] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
+        [--color-cells 2] [--synthetic-mix 0.5 [--synthetic-balance [--synthetic-weights count=3]] [--synthetic-right]] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
 
 `--synthetic-mix` gives that share of each subquestion batch to synthetic perception
 subquestions of the training scenes (`scene_subquestions`: the pipeline's templates asked about
 every colour and shape a scene holds), so colour binding sees many more examples per image;
-`--synthetic-balance` draws them skill by skill, each skill equally often.
+`--synthetic-balance` draws them skill by skill, each skill equally often unless
+`--synthetic-weights` weighs them; `--synthetic-right` adds "to the right of" counts.
 
 `--caption-steps` first trains the connector alone on dense scene captions (LLaVA's alignment
 stage; `scene_caption`), then the subquestion stage keeps `--caption-mix` of each batch for them.
@@ -102,12 +103,16 @@ def build_captions(prepared, split, order="reading"):
 SYNTH_SHAPES = ("circle", "square", "triangle", "star")
 
 
-def scene_subquestions(objects):
+def scene_subquestions(objects, right=False):
     """Every subquestion CogShapesQuestions can ask about a question scene, with its answer and
     function, in the templates' exact wording: the shape of each uniquely coloured object, the
     count of each colour present and of each shape, the objects left of each reference, and the
     nearest object's colour. The pipeline asks one of each per main question; these give the
-    perception skills many times more supervised answers per scene than the items alone."""
+    perception skills many times more supervised answers per scene than the items alone.
+
+    `right` adds "How many objects are to the right of ...?" beside each left question: the
+    pipeline only asks "left of", so without it the two sides are never contrasted (the fourth
+    run's left/right answers matched the count on the right more often than on the left)."""
     out = []
     def add(q, a, f):
         out.append((q, str(a), f))
@@ -125,6 +130,8 @@ def scene_subquestions(objects):
         if others and all(abs(o["center"][0] - r["center"][0]) >= 6 for o in others):
             left = [o for o in others if o["center"][0] < r["center"][0]]
             add(f"How many objects are to the left of {named}?", len(left), "Spatial Perception")
+            if right:
+                add(f"How many objects are to the right of {named}?", len(others) - len(left), "Spatial Perception")
             for c in sorted({o["color"] for o in others}):
                 add(f"How many of the objects to the left of {named} are {c}?",
                     sum(o["color"] == c for o in left), "Relational Reasoning")
@@ -137,7 +144,7 @@ def scene_subquestions(objects):
     return out
 
 
-def build_synthetic(prepared, split):
+def build_synthetic(prepared, split, right=False):
     """scene_subquestions of every question scene of `split`, each with one of the scene's own
     main questions (drawn at random, as the pipeline pairs a subquestion with its main question)."""
     mains = collections.defaultdict(list)
@@ -151,7 +158,7 @@ def build_synthetic(prepared, split):
         image = json.loads(line)
         if image["id"] not in mains or image["annotations"]["kind"] != "questions":
             continue
-        for q, a, f in scene_subquestions(image["annotations"]["objects"]):
+        for q, a, f in scene_subquestions(image["annotations"]["objects"], right):
             main, kind = rng.choice(mains[image["id"]])
             examples.append(dict(image=os.path.join(prepared, image["file"]), subquestion=q, main=main,
                                  answer=a, function=f, kind=kind))
@@ -216,6 +223,8 @@ def main():
                     help="draw the synthetic subquestions skill by skill, each skill equally often")
     ap.add_argument("--synthetic-weights", default="",
                     help="with --synthetic-balance, relative weights of skills, e.g. 'count=3,shape=2' (others 1)")
+    ap.add_argument("--synthetic-right", action="store_true",
+                    help="add 'to the right of' counts to the synthetic subquestions (skill left/right)")
     ap.add_argument("--caption-order", choices=["reading", "left-right"], default="reading",
                     help="object order in the captions (see scene_caption)")
     ap.add_argument("--caption-eval", type=int, default=30, help="held-out images captioned after the caption stage")
@@ -388,7 +397,7 @@ def main():
     steps = args.steps or int(args.epochs * len(train) / args.batch)
     n_captions = round(args.batch * args.caption_mix)
     n_synthetic = round(args.batch * args.synthetic_mix)
-    synthetic = build_synthetic(args.prepared, "train") if n_synthetic else []
+    synthetic = build_synthetic(args.prepared, "train", args.synthetic_right) if n_synthetic else []
     if synthetic:
         print(f"{len(synthetic)} scene subquestions, {n_synthetic} per batch", flush=True)
     draw_q, draw_c = sampler(train, encoded), sampler(captions, caption_encoded)
