@@ -171,8 +171,11 @@ def skill_weights(spec, skills):
     for part in filter(None, spec.split(",")):
         skill, _, weight = part.rpartition("=")
         if skill not in skills:
-            raise SystemExit(f"--synthetic-weights: unknown skill {skill!r}; the synthetic skills are {', '.join(skills)}")
-        named[skill] = float(weight)
+            raise SystemExit(f"--synthetic-weights: unknown skill {skill!r} in {spec!r}; the synthetic skills are {', '.join(skills)}")
+        try:
+            named[skill] = float(weight)
+        except ValueError:
+            raise SystemExit(f"--synthetic-weights: {part!r} needs a number after '=', e.g. count=3") from None
     return [named.get(k, 1.0) for k in skills]
 
 
@@ -233,6 +236,8 @@ def main():
     ap.add_argument("--save-dtype", choices=["float32", "float16"], default="float16",
                     help="dtype of the saved connector (the engine widens float16 to float32 at load)")
     args = ap.parse_args()
+    if args.synthetic_weights and not args.synthetic_balance:
+        ap.error("--synthetic-weights weighs the skills of --synthetic-balance; pass both")
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
     layers = [int(x) for x in args.layers.split(",")]
@@ -412,7 +417,9 @@ def main():
         skill_draws = [sampler([synthetic[i] for i in group], [synthetic_encoded[i] for i in group])
                        for _, group in sorted(by_skill.items())]
         weights = skill_weights(args.synthetic_weights, sorted(by_skill))
-        draw_s = lambda n: [random.choices(skill_draws, weights)[0](1)[0] for _ in range(n)]  # noqa: E731
+        # random.choice when unweighted: the same draws as the runs made before weights existed.
+        pick = (lambda: random.choices(skill_draws, weights)[0]) if args.synthetic_weights else (lambda: random.choice(skill_draws))  # noqa: E731
+        draw_s = lambda n: [pick()(1)[0] for _ in range(n)]  # noqa: E731
         print("synthetic skills (examples, weight):",
               {k: (len(v), w) for (k, v), w in zip(sorted(by_skill.items()), weights)}, flush=True)
     losses = train_phase("subquestions", groups, steps, args.max_minutes,
