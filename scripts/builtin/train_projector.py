@@ -6,13 +6,14 @@ Run once, not in CI (hours on 2 cores; see data/builtin-model/MODEL_CARD.md for 
     .build/release/headscope-prepare --generate cogshapes --seed 7 --count 1500 --output /tmp/cogshapes-train
     python scripts/builtin/train_projector.py --prepared /tmp/cogshapes-train --out /tmp/model \
         --lora-rank 8 --steps 3000 --max-minutes 120 [--init data/builtin-model] [--standardize] \
-        [--color-cells 2] [--synthetic-mix 0.5 [--synthetic-balance [--synthetic-weights count=3]] [--synthetic-right]] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
+        [--color-cells 2] [--synthetic-mix 0.5 [--synthetic-balance [--synthetic-weights count=3] [--synthetic-answer-balance]] [--synthetic-right]] [--caption-steps 400 --caption-minutes 25 --caption-mix 0.125]
 
 `--synthetic-mix` gives that share of each subquestion batch to synthetic perception
 subquestions of the training scenes (`scene_subquestions`: the pipeline's templates asked about
 every colour and shape a scene holds), so colour binding sees many more examples per image;
 `--synthetic-balance` draws them skill by skill, each skill equally often unless
-`--synthetic-weights` weighs them; `--synthetic-right` adds "to the right of" counts.
+`--synthetic-weights` weighs them and `--synthetic-answer-balance` draws the counting answers
+(0-4+) evenly; `--synthetic-right` adds "to the right of" counts.
 
 `--caption-steps` first trains the connector alone on dense scene captions (LLaVA's alignment
 stage; `scene_caption`), then the subquestion stage keeps `--caption-mix` of each batch for them.
@@ -228,6 +229,9 @@ def main():
                     help="with --synthetic-balance, relative weights of skills, e.g. 'count=3,shape=2' (others 1)")
     ap.add_argument("--synthetic-right", action="store_true",
                     help="add 'to the right of' counts to the synthetic subquestions (skill left/right)")
+    ap.add_argument("--synthetic-answer-balance", action="store_true",
+                    help="with --synthetic-balance, draw a counting skill's answer (0, 1, 2, 3, 4+) uniformly before the example: "
+                         "3 or more of one colour is rare in the scenes and the fourth run never answered 3")
     ap.add_argument("--caption-order", choices=["reading", "left-right"], default="reading",
                     help="object order in the captions (see scene_caption)")
     ap.add_argument("--caption-eval", type=int, default=30, help="held-out images captioned after the caption stage")
@@ -238,6 +242,8 @@ def main():
     args = ap.parse_args()
     if args.synthetic_weights and not args.synthetic_balance:
         ap.error("--synthetic-weights weighs the skills of --synthetic-balance; pass both")
+    if args.synthetic_answer_balance and not args.synthetic_balance:
+        ap.error("--synthetic-answer-balance balances within the skills of --synthetic-balance; pass both")
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
     torch.set_num_threads(args.threads)
     layers = [int(x) for x in args.layers.split(",")]
@@ -414,8 +420,17 @@ def main():
         by_skill = collections.defaultdict(list)
         for i, e in enumerate(synthetic):
             by_skill[subquestion_skill(e["subquestion"])].append(i)
-        skill_draws = [sampler([synthetic[i] for i in group], [synthetic_encoded[i] for i in group])
-                       for _, group in sorted(by_skill.items())]
+        def skill_sampler(skill, group):
+            if not (args.synthetic_answer_balance and skill in ("count", "left/right")):
+                return sampler([synthetic[i] for i in group], [synthetic_encoded[i] for i in group])
+            by_answer = collections.defaultdict(list)
+            for i in group:
+                by_answer[min(int(synthetic[i]["answer"]), 4)].append(i)
+            print(f"  {skill} by answer (0..4+):", {a: len(v) for a, v in sorted(by_answer.items())}, flush=True)
+            answer_draws = [sampler([synthetic[i] for i in v], [synthetic_encoded[i] for i in v])
+                            for _, v in sorted(by_answer.items())]
+            return lambda n: [random.choice(answer_draws)(1)[0] for _ in range(n)]
+        skill_draws = [skill_sampler(skill, group) for skill, group in sorted(by_skill.items())]
         weights = skill_weights(args.synthetic_weights, sorted(by_skill))
         # random.choice when unweighted: the same draws as the runs made before weights existed.
         pick = (lambda: random.choices(skill_draws, weights)[0]) if args.synthetic_weights else (lambda: random.choice(skill_draws))  # noqa: E731
