@@ -26,8 +26,9 @@ public struct ExtractRunner: Sendable {
         /// Only the first `limit` items (for quick runs); nil for all.
         public var limit: Int?
         /// Images answered at once in this process (`ExtractWork`): each worker takes the next run
-        /// of chains about one image and answers it in its own session, so the content does not
-        /// depend on the number of workers. On CPUs, workers on one BLAS thread each use the cores
+        /// of chains about one image and answers it in its own session, so which worker answers
+        /// an image does not matter (the BLAS thread count, which follows the worker count, can
+        /// change float rounding on some CPUs). On CPUs, workers on one BLAS thread each use the cores
         /// better than one worker on all of them (a small decoder's matrix products are too small
         /// to split well across cores).
         public var workers: Int = 1

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HeadScopeAttribute
 import HeadScopeBLAS
+import HeadScopeCore
 import HeadScopeRuntime
 
 /// `headscope-bench attribution`: keep-mask runs per second of the attribution stage's image-flow
@@ -39,8 +40,8 @@ struct AttributionCommand: ParsableCommand {
 
     /// Image, question and answer: from the options or from --prepared's first main-object item.
     func selectTask() throws -> (image: URL, question: String, answer: String) {
-        if let image, let question, let answer { return (URL(fileURLWithPath: image), question, answer) }
-        let directory = URL(fileURLWithPath: prepared)
+        if let image, let question, let answer { return (URL(commandLinePath: image), question, answer) }
+        let directory = URL(commandLinePath: prepared)
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("items.jsonl").path) else {
             throw ValidationError("""
                 no image: \(prepared)/items.jsonl is missing. Pass --image, --question and --answer, or generate \

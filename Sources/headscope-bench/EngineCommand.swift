@@ -29,7 +29,7 @@ struct EngineCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads
-        let url = URL(fileURLWithPath: model)
+        let url = URL(commandLinePath: model)
         var loaded: VisionLanguageModel?
         let loadSeconds = try seconds { loaded = try VisionLanguageModel.load(from: url) }
         guard let vlm = loaded else { return }
