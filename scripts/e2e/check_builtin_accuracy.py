@@ -1,10 +1,12 @@
 """Held-out accuracy of the built-in model through HeadScope's engine, checked against its targets.
 
-    check_builtin_accuracy.py <activations dir> <prepared dir> [--markdown]
+    check_builtin_accuracy.py <activations dir> <prepared dir> [--split train|test]
 
 Reads the judged rows `headscope-extract` stored (the engine's greedy answers and the deterministic
 judge's verdicts) and the prepared items (question kinds), prints accuracy per function label, per
-question kind and per skill, and exits non-zero when a target is missed:
+question kind and per skill, then which answers the counting skills gave for each gold count (a
+collapse to the prior, or a side confused with the other, shows there), and exits non-zero when a
+target is missed:
 
 - shape and counting subquestions: at least 85%;
 - left/right subquestions ("How many objects are to the left of ...?"): at least 75%;
@@ -49,6 +51,23 @@ def table(title, groups, chance=None):
     return "\n".join(lines)
 
 
+def confusion(title, pairs):
+    """Markdown table: one row per gold answer, one column per model answer (counts of rows)."""
+    golds = sorted({g for g, _ in pairs}, key=sort_key)
+    given = sorted({a for _, a in pairs}, key=sort_key)
+    tally = collections.Counter(pairs)
+    lines = [f"| {title}: gold \\ answer | " + " | ".join(a or "(none)" for a in given) + " |",
+             "|---|" + "---:|" * len(given)]
+    for g in golds:
+        lines.append(f"| {g} | " + " | ".join(str(tally[(g, a)] or "") for a in given) + " |")
+    return "\n".join(lines)
+
+
+def sort_key(answer):
+    """Numbers in numeric order first, then words."""
+    return (0, int(answer), "") if answer.isdigit() else (1, 0, answer)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("activations")
@@ -65,7 +84,8 @@ def main():
             return [s.decode() if isinstance(s, bytes) else s for s in f[name][()]]
         attrs = dict(f.attrs)
         rows = list(zip(strings("item_id"), strings("function"), strings("subquestion"),
-                        strings("reference_answer"), strings("split"), f["correct"][()].astype(bool)))
+                        strings("reference_answer"), strings("split"), f["correct"][()].astype(bool),
+                        strings("model_answer")))
     if attrs.get("context_policy") not in ("none", b"none"):
         sys.exit(f"accuracy check: the store was extracted with context policy {attrs.get('context_policy')!r}; "
                  "the targets are for context `none` (rerun headscope-extract with --context none)")
@@ -76,11 +96,14 @@ def main():
 
     by_function, by_kind, by_skill = (collections.defaultdict(list) for _ in range(3))
     answers = collections.defaultdict(collections.Counter)
-    for item_id, function, subquestion, gold, _, ok in rows:
+    given = collections.defaultdict(list)  # skill -> (gold, model answer)
+    for item_id, function, subquestion, gold, _, ok, model_answer in rows:
+        skill = subquestion_skill(subquestion)
         by_function[function].append(ok)
         by_kind[kinds.get(item_id, "?")].append(ok)
-        by_skill[subquestion_skill(subquestion)].append(ok)
+        by_skill[skill].append(ok)
         answers[function][gold.strip().lower()] += 1
+        given[skill].append((gold.strip().lower(), model_answer.strip().lower()))
     chance = {f: answers[f].most_common(1)[0][1] / sum(answers[f].values()) for f in answers}
 
     print(f"built-in model, {len(rows)} held-out subquestions, judge {attrs.get('judge')}, "
@@ -88,6 +111,9 @@ def main():
     print(table("function", by_function, chance) + "\n")
     print(table("question kind", by_kind) + "\n")
     print(table("skill", by_skill) + "\n")
+    for skill in ("count", "left/right"):
+        if given[skill]:
+            print(confusion(skill, given[skill]) + "\n")
 
     failures = []
     for skill, target in TARGETS.items():
