@@ -66,9 +66,9 @@ struct ExtractCommand: ParsableCommand {
                 return
             }
             let prepared = try PreparedDataset(directory: config.prepared)
-            let preparedManifest = try Manifest.load(stageDirectory: config.prepared, expectingStage: "prepare",
-                                                     remedy: "re-run `make prepare`")
-            _ = preparedManifest
+            // Only a finished prepare stage has a manifest: refuse a half-written dataset.
+            _ = try Manifest.load(stageDirectory: config.prepared, expectingStage: "prepare",
+                                  remedy: "re-run `make prepare`")
             // Workers split the cores; each one's matrix products run on its share.
             BLAS.threadCount = max(1, ProcessInfo.processInfo.activeProcessorCount / config.settings.workers)
             let runtime = try RuntimeLoader.load(model: config.model)
