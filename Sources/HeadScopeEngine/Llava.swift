@@ -14,10 +14,26 @@ extension VisionConfiguration {
 
 // MARK: - Model
 
-/// The LLaVA projector: `linear_2(act(linear_1(features)))`.
+/// The LLaVA projector: `linear_2(act(linear_1(features)))`, plus, when the connector stores
+/// `multi_modal_projector.position_embedding` `[tokens, hidden]`, a learnt embedding per image
+/// token added to its output (the token's place in the grid; HeadScope's built-in connector).
 struct Projector {
     let linear1, linear2: Linear
     let activation: Activation
+    let positionEmbedding: Tensor?
+
+    static let positionEmbeddingName = "multi_modal_projector.position_embedding"
+
+    /// Adds row k of the position embedding to output row k; the image must give as many tokens
+    /// as the embedding has rows.
+    func addPositions(_ out: inout [Float], rows: Int, width: Int) throws {
+        guard let positionEmbedding else { return }
+        guard positionEmbedding.shape[0] == rows else {
+            throw EngineError(.input, "the connector's position embedding has \(positionEmbedding.shape[0]) rows but the image gives \(rows) image tokens; use the image size the model was trained at")
+        }
+        let p = positionEmbedding.pointer
+        for i in 0..<(rows * width) { out[i] += p[i] }
+    }
 }
 
 /// A loaded vision-language model (or a text-only decoder): the entry point for runs.
@@ -102,7 +118,17 @@ public final class VisionLanguageModel: @unchecked Sendable {
                                 in: Self.patchWidth(v, layers: featureLayers.count, colorCells: colorCells) * pixelShuffle * pixelShuffle,
                                 out: projectorWidth(store, t), bias: bias),
             linear2: try Linear(store, "multi_modal_projector.linear_2", in: projectorWidth(store, t), out: t, bias: bias),
-            activation: try Activation(named: config.projectorHiddenAct ?? "gelu", location: location))
+            activation: try Activation(named: config.projectorHiddenAct ?? "gelu", location: location),
+            positionEmbedding: try Self.positionEmbedding(store, width: t))
+    }
+
+    /// The connector's optional position embedding, `[tokens, text width]`.
+    private static func positionEmbedding(_ store: any WeightProvider, width: Int) throws -> Tensor? {
+        guard let shape = store.shape(of: Projector.positionEmbeddingName) else { return nil }
+        guard shape.count == 2, shape[1] == width, shape[0] > 0 else {
+            throw EngineError(.shape, "tensor \(Projector.positionEmbeddingName) has shape \(shape), expected [image tokens, \(width)]", location: store.location)
+        }
+        return try store.load(Projector.positionEmbeddingName, shape: shape)
     }
 
     /// Features per patch before the pixel shuffle: the selected hidden states, then the colours.
@@ -160,6 +186,7 @@ public final class VisionLanguageModel: @unchecked Sendable {
             selected.withUnsafeBufferPointer { projector.linear1($0.baseAddress!, rows: n, into: &hidden) }
             hidden.withUnsafeMutableBufferPointer { projector.activation.apply($0.baseAddress!, count: n * inner) }
             hidden.withUnsafeBufferPointer { projector.linear2($0.baseAddress!, rows: n, into: &out) }
+            try projector.addPositions(&out, rows: n, width: t)
             all += out
             total += n
         }

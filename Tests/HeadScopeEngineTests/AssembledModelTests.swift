@@ -16,8 +16,8 @@ struct AssembledModelTests {
                                        weights: WeightCollection([try TensorStore(directory: directory), named]))
     }
 
-    @Test("pixel shuffle connector (with and without patch colours): image features, logits and greedy tokens match the PyTorch composition",
-          arguments: ["shuffle_dinov2_llama", "shuffle_color_dinov2_llama"])
+    @Test("pixel shuffle connector (with and without patch colours, with a position embedding): image features, logits and greedy tokens match the PyTorch composition",
+          arguments: ["shuffle_dinov2_llama", "shuffle_color_dinov2_llama", "shuffle_position_dinov2_llama"])
     func pixelShuffle(fixture: String) throws {
         let model = try Self.model(fixture)
         let golden = try GoldenTensors("engine/\(fixture)/golden.safetensors")
@@ -29,6 +29,31 @@ struct AssembledModelTests {
         expectClose(result.logits, try golden.tensor("logits").values, relative: 1e-4, absolute: 2e-5, label: "logits")
         let generated = try model.generate(prompt: prompt, images: [pixels], options: .init(maxNewTokens: 8))
         #expect(generated.tokens == (try golden.tensor("generated").int64Values.map(Int.init)))
+    }
+
+    @Test("a position embedding refuses an image giving another number of tokens, and a stored shape that is not [tokens, hidden]")
+    func positionEmbeddingMismatch() throws {
+        let model = try Self.model("shuffle_position_dinov2_llama")
+        // 48 x 48 pixels: 6 x 6 patches, 9 image tokens after the shuffle; the embedding has 4 rows.
+        let pixels = try PixelValues(height: 48, width: 48, values: [Float](repeating: 0.1, count: 3 * 48 * 48))
+        do {
+            _ = try model.imageFeatures(pixels)
+            Issue.record("9 image tokens were given a 4-row position embedding")
+        } catch let error as EngineError {
+            #expect(error.kind == .input && error.description.contains("4 rows") && error.description.contains("9 image tokens"), "\(error)")
+        }
+        let directory = EngineFixture.directory.appendingPathComponent("shuffle_position_dinov2_llama")
+        let configuration = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let vision = try GoldenTensors("engine/shuffle_position_dinov2_llama/vision_tower.safetensors")
+        let wrong = try NamedTensors(["multi_modal_projector.position_embedding": ([4, 31], [Float](repeating: 0, count: 4 * 31))])
+        do {
+            _ = try VisionLanguageModel(configuration: configuration, weights: WeightCollection([
+                wrong, try TensorStore(directory: directory),
+                try NamedTensors(vision.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.")]))
+            Issue.record("a [4, 31] position embedding loaded for a decoder of width 32")
+        } catch let error as EngineError {
+            #expect(error.kind == .shape && error.description.contains("[4, 31]"), "\(error)")
+        }
     }
 
     @Test("patch colours: each patch's cells in (row, column, channel) order, out of range sizes refused")

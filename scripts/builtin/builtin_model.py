@@ -45,14 +45,19 @@ class Connector(nn.Module):
     DINOv2's hidden states differ in scale by ~45x between layer 4 (colour; std 0.05) and layer 12
     (shape; std 2.3). The standardisation is an affine map, so `folded_state_dict` folds it into
     linear_1 and the saved connector is the plain two-layer MLP the engine runs (see the model
-    card for what it changed: nothing measurable in one run)."""
+    card for what it changed: nothing measurable in one run).
 
-    def __init__(self, vision_dim, text_dim, hidden, shuffle=2):
+    With `tokens`, a learnt embedding per image token (`position_embedding`, [tokens, text_dim],
+    zero at the start) is added to the output: the token's place in the grid, which the MLP,
+    seeing each token alone, cannot give."""
+
+    def __init__(self, vision_dim, text_dim, hidden, shuffle=2, tokens=0):
         super().__init__()
         self.shuffle = shuffle
         self.linear_1 = nn.Linear(vision_dim * shuffle * shuffle, hidden)
         self.act = nn.GELU()
         self.linear_2 = nn.Linear(hidden, text_dim)
+        self.position_embedding = nn.Parameter(torch.zeros(tokens, text_dim)) if tokens else None
         self.register_buffer("feature_mean", torch.zeros(vision_dim), persistent=False)
         self.register_buffer("feature_std", torch.ones(vision_dim), persistent=False)
 
@@ -66,7 +71,8 @@ class Connector(nn.Module):
         side, s = int(math.isqrt(n)), self.shuffle
         x = patches.view(b, side // s, s, side // s, s, d)      # [B, gy, dy, gx, dx, D]
         x = x.permute(0, 1, 3, 2, 4, 5).reshape(b, (side // s) ** 2, s * s * d)  # (dy, dx, D) per token
-        return self.linear_2(self.act(self.linear_1(x)))
+        out = self.linear_2(self.act(self.linear_1(x)))
+        return out if self.position_embedding is None else out + self.position_embedding
 
     def _column_stats(self):
         """Mean and std of each linear_1 input column (the shuffle repeats the D channels)."""
@@ -85,9 +91,12 @@ class Connector(nn.Module):
         return state
 
     def load_folded_state_dict(self, state):
-        """The inverse of folded_state_dict under this connector's standardisation (for --init)."""
+        """The inverse of folded_state_dict under this connector's standardisation (for --init). A
+        state without position_embedding leaves this connector's (zero) one in place."""
         mean, std = self._column_stats()
         state = dict(state)
+        if self.position_embedding is not None and "position_embedding" not in state:
+            state["position_embedding"] = self.position_embedding.detach().clone()
         with torch.no_grad():
             w = state["linear_1.weight"]
             state["linear_1.bias"] = state["linear_1.bias"] + w @ mean
@@ -255,7 +264,8 @@ class BuiltinReference:
         state = {k[len("multi_modal_projector."):]: v.float() for k, v in load_file(os.path.join(model_dir, d["connector"])).items()}
         hidden, vision_in = state["linear_1.weight"].shape
         s = d["projector_pixel_shuffle"]
-        connector = Connector(vision_in // (s * s), lm.config.hidden_size, hidden, s)
+        tokens = state["position_embedding"].shape[0] if "position_embedding" in state else 0
+        connector = Connector(vision_in // (s * s), lm.config.hidden_size, hidden, s, tokens)
         connector.load_state_dict(state)
         return cls(tok, lm, vision, connector.eval(), d)
 

@@ -199,6 +199,10 @@ def main():
     ap.add_argument("--color-cells", type=int, default=0,
                     help="also feed the connector each patch's mean colour over this many x this many cells (0: none)")
     ap.add_argument("--hidden", type=int, default=1536)
+    ap.add_argument("--image-positions", action="store_true",
+                    help="add a learnt embedding per image token to the connector's output (its place in the 8 x 8 grid); "
+                         "zero at the start, so a warm start from weights without it begins where they were")
+    ap.add_argument("--position-lr", type=float, default=0, help="peak learning rate of --image-positions (default: --lr)")
     ap.add_argument("--epochs", type=float, default=2)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -272,7 +276,8 @@ def main():
         print(f"training on {len(train)} subquestions, at most {args.per_function} per function", flush=True)
     print(f"features in {time.time() - t0:.0f}s", flush=True)
 
-    connector = Connector(384 * len(layers) + 3 * args.color_cells ** 2, lm.config.hidden_size, args.hidden)
+    connector = Connector(384 * len(layers) + 3 * args.color_cells ** 2, lm.config.hidden_size, args.hidden,
+                          tokens=(16 // 2) ** 2 if args.image_positions else 0)
     if args.standardize:
         patches = torch.cat([feats[p].float() for p in sorted(set(e["image"] for e in train))])
         connector.standardize(patches.mean(0), patches.std(0).clamp(min=1e-6))
@@ -402,7 +407,10 @@ def main():
         history["caption_eval"] = caption_accuracy(build_captions(args.prepared, "test", args.caption_order)[:args.caption_eval])
         print("caption eval:", json.dumps(history["caption_eval"]), flush=True)
     # Stage 2: connector and LoRA on the pipeline's subquestions, with a share of captions mixed in.
-    groups = [dict(params=list(connector.parameters()), lr=args.lr)]
+    position = [connector.position_embedding] if connector.position_embedding is not None else []
+    groups = [dict(params=[p for p in connector.parameters() if all(p is not q for q in position)], lr=args.lr)]
+    if position:
+        groups.append(dict(params=position, lr=args.position_lr or args.lr))
     if lora_params:
         groups.append(dict(params=lora_params, lr=args.lora_lr))
     steps = args.steps or int(args.epochs * len(train) / args.batch)
