@@ -6,14 +6,14 @@ import TestSupport
 @Suite("Models assembled from parts")
 struct AssembledModelTests {
     /// The built-in model's layout: decoder + connector in one file, the vision tower (bare
-    /// `Dinov2Model` names) in another, combined in code.
-    static func model(_ fixture: String = "shuffle_dinov2_llama") throws -> VisionLanguageModel {
+    /// `Dinov2Model` names) in another, combined in code; `first` providers are searched before them.
+    static func model(_ fixture: String = "shuffle_dinov2_llama", first: [any WeightProvider] = []) throws -> VisionLanguageModel {
         let directory = EngineFixture.directory.appendingPathComponent(fixture)
         let configuration = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
         let vision = try GoldenTensors("engine/\(fixture)/vision_tower.safetensors")
         let named = try NamedTensors(vision.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.", location: "vision_tower.safetensors")
         return try VisionLanguageModel(configuration: configuration,
-                                       weights: WeightCollection([try TensorStore(directory: directory), named]))
+                                       weights: WeightCollection(first + [try TensorStore(directory: directory), named]))
     }
 
     @Test("pixel shuffle connector (with and without patch colours, with a position embedding): image features, logits and greedy tokens match the PyTorch composition",
@@ -42,14 +42,9 @@ struct AssembledModelTests {
         } catch let error as EngineError {
             #expect(error.kind == .input && error.description.contains("4 rows") && error.description.contains("9 image tokens"), "\(error)")
         }
-        let directory = EngineFixture.directory.appendingPathComponent("shuffle_position_dinov2_llama")
-        let configuration = try ModelConfiguration.load(from: directory.appendingPathComponent("config.json"))
-        let vision = try GoldenTensors("engine/shuffle_position_dinov2_llama/vision_tower.safetensors")
         let wrong = try NamedTensors(["multi_modal_projector.position_embedding": ([4, 31], [Float](repeating: 0, count: 4 * 31))])
         do {
-            _ = try VisionLanguageModel(configuration: configuration, weights: WeightCollection([
-                wrong, try TensorStore(directory: directory),
-                try NamedTensors(vision.tensors.mapValues { ($0.shape, $0.values) }, prefix: "vision_tower.")]))
+            _ = try Self.model("shuffle_position_dinov2_llama", first: [wrong])
             Issue.record("a [4, 31] position embedding loaded for a decoder of width 32")
         } catch let error as EngineError {
             #expect(error.kind == .shape && error.description.contains("[4, 31]"), "\(error)")

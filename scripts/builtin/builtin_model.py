@@ -96,6 +96,8 @@ class Connector(nn.Module):
         state without position_embedding leaves this connector's (zero) one in place."""
         mean, std = self._column_stats()
         state = dict(state)
+        if self.position_embedding is None and "position_embedding" in state:
+            raise ValueError("the connector to start from has a position embedding; pass --image-positions to keep it")
         if self.position_embedding is not None and "position_embedding" not in state:
             state["position_embedding"] = self.position_embedding.detach().clone()
         with torch.no_grad():

@@ -246,6 +246,8 @@ def main():
     args = ap.parse_args()
     if args.synthetic_weights and not args.synthetic_balance:
         ap.error("--synthetic-weights weighs the skills of --synthetic-balance; pass both")
+    if args.position_lr and not args.image_positions:
+        ap.error("--position-lr is the learning rate of --image-positions; pass both")
     if args.synthetic_answer_balance and not args.synthetic_balance:
         ap.error("--synthetic-answer-balance balances within the skills of --synthetic-balance; pass both")
     torch.manual_seed(args.seed); random.seed(args.seed); np.random.seed(args.seed)
@@ -276,13 +278,14 @@ def main():
         print(f"training on {len(train)} subquestions, at most {args.per_function} per function", flush=True)
     print(f"features in {time.time() - t0:.0f}s", flush=True)
 
-    connector = Connector(384 * len(layers) + 3 * args.color_cells ** 2, lm.config.hidden_size, args.hidden,
-                          tokens=(16 // 2) ** 2 if args.image_positions else 0)
+    shuffle = 2
+    n_tokens = (16 // shuffle) ** 2  # 224 px / 14 px patches = 16 per side
+    connector = Connector(384 * len(layers) + 3 * args.color_cells ** 2, lm.config.hidden_size, args.hidden, shuffle,
+                          tokens=n_tokens if args.image_positions else 0)
     if args.standardize:
         patches = torch.cat([feats[p].float() for p in sorted(set(e["image"] for e in train))])
         connector.standardize(patches.mean(0), patches.std(0).clamp(min=1e-6))
         print(f"standardising features: channel std {patches.std(0).min():.3g}..{patches.std(0).max():.3g}", flush=True)
-    n_tokens = (16 // connector.shuffle) ** 2
     embed = lm.get_input_embeddings()
     lora = add_lora(lm, args.lora_rank, args.lora_alpha) if args.lora_rank else {}
     lora_params = [p for m in lora.values() for p in (m.lora_A.weight, m.lora_B.weight)]
@@ -407,10 +410,9 @@ def main():
         history["caption_eval"] = caption_accuracy(build_captions(args.prepared, "test", args.caption_order)[:args.caption_eval])
         print("caption eval:", json.dumps(history["caption_eval"]), flush=True)
     # Stage 2: connector and LoRA on the pipeline's subquestions, with a share of captions mixed in.
-    position = [connector.position_embedding] if connector.position_embedding is not None else []
-    groups = [dict(params=[p for p in connector.parameters() if all(p is not q for q in position)], lr=args.lr)]
-    if position:
-        groups.append(dict(params=position, lr=args.position_lr or args.lr))
+    groups = [dict(params=[p for n, p in connector.named_parameters() if n != "position_embedding"], lr=args.lr)]
+    if connector.position_embedding is not None:
+        groups.append(dict(params=[connector.position_embedding], lr=args.position_lr or args.lr))
     if lora_params:
         groups.append(dict(params=lora_params, lr=args.lora_lr))
     steps = args.steps or int(args.epochs * len(train) / args.batch)
